@@ -1,0 +1,117 @@
+"""01 · 拟合一条直线和一个平面 / Fit a line and a plane (文章 二.2, 三.3)
+
+What it shows
+  Part 1 (文章 二.2): house prices. A line f(x) = a·x + b is learned from a few
+          (area m², price 万元) points and predicts the price of an 81.5 m² flat.
+  Part 2 (文章 三.3): TensorFlow's classic first program. 100 random points on the plane
+          y = 0.1·x1 + 0.2·x2 + 0.3; starting from random W and b = 0, gradient descent
+          finds W = [0.100, 0.200], b = 0.300.
+  Both follow the article's four steps: random start → loss → adjust → repeat.
+
+Run
+  python 01_linear_fit.py            (a few seconds on a laptop CPU)
+
+Expected
+  step 200 W = [0.100 0.200] b = 0.300, and a plot in outputs/01_house_prices.png
+
+TF1 → TF2 (the article's code vs. this file)
+  tf.placeholder / feed_dict          → plain tensors, passed as function arguments
+  tf.initialize_all_variables()       → gone: a tf.Variable holds its value from creation
+  sess = tf.Session(); sess.run(...)  → gone: code runs eagerly; @tf.function compiles a graph
+  optimizer.minimize(loss)            → tf.GradientTape records, tape.gradient gives d(loss)/dW
+  xrange(201)                         → range(201) (Python 3)
+"""
+import argparse
+
+import numpy as np
+
+import common
+import tensorflow as tf
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--steps", type=int, default=201, help="gradient steps in part 2")
+parser.add_argument("--lr", type=float, default=0.5, help="learning rate in part 2")
+common.add_common_args(parser, seed=0)
+args = parser.parse_args()
+common.set_seed(args.seed)
+plt = common.plt_headless()
+
+# ---------------------------------------------------------------- Part 1: house prices (文章 二.2)
+print("== Part 1: price = a * area + b ==")
+area = np.array([50, 58, 65, 72, 80, 88, 93, 101, 110], dtype=np.float32)    # m²
+price = np.array([50, 60, 66, 75, 84, 90, 95, 106, 113], dtype=np.float32)  # 万元
+
+# Areas are ~100, so gradients for `a` are ~100x those for `b`; measuring area in
+# hundreds of m² keeps both on one scale and plain gradient descent converges quickly.
+x100 = tf.constant(area / 100)
+a = tf.Variable(0.0)
+b = tf.Variable(0.0)
+
+
+@tf.function
+def house_step(lr=tf.constant(0.5)):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(a * x100 + b - price))  # 均方误差
+    grad_a, grad_b = tape.gradient(loss, [a, b])
+    a.assign_sub(lr * grad_a)
+    b.assign_sub(lr * grad_b)
+    return loss
+
+
+for step in range(2000):
+    loss = house_step()
+a_per_m2 = a.numpy() / 100  # back to 万元 per m²
+print(f"learned: price = {a_per_m2:.3f} * area {b.numpy():+.2f}   (mean squared error {loss:.2f})")
+for known in (50, 93):
+    print(f"  {known} m² -> {a_per_m2 * known + b.numpy():.1f} 万")
+predicted = a_per_m2 * 81.5 + b.numpy()
+print(f"prediction: 81.5 m² -> {predicted:.1f} 万")
+
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.scatter(area, price, label="known sales")
+line_x = np.linspace(45, 115, 2)
+ax.plot(line_x, a_per_m2 * line_x + b.numpy(), "g-", label=f"f(x) = {a_per_m2:.3f}x {b.numpy():+.2f}")
+ax.scatter([81.5], [predicted], c="red", marker="*", s=200, label=f"81.5 m² -> {predicted:.1f} (10k yuan)")
+ax.set_xlabel("area (m²)")
+ax.set_ylabel("price (10k yuan)")
+ax.legend()
+common.save_figure(fig, "01_house_prices", args.out_dir)
+
+# ---------------------------------------------------------------- Part 2: the plane (文章 三.3)
+print("\n== Part 2: y = W·x + b, TensorFlow's first program ==")
+# 1. Data: 100 random points (x1, x2) and their y on the plane we want to recover.
+x_data = np.random.rand(2, 100).astype(np.float32)
+y_data = np.dot([0.100, 0.200], x_data) + 0.300
+
+# 2. Model with random start (文章: 随机初始化): W ~ uniform(-1, 1), b = 0.
+W = tf.Variable(tf.random.uniform([1, 2], -1.0, 1.0))
+bias = tf.Variable(tf.zeros([1]))
+
+
+# 3. Loss (mean squared error) and 4. adjust (one gradient-descent step), compiled by tf.function.
+@tf.function
+def train_step(lr):
+    with tf.GradientTape() as tape:
+        y = tf.matmul(W, x_data) + bias
+        loss = tf.reduce_mean(tf.square(y - y_data))
+    dW, db = tape.gradient(loss, [W, bias])
+    W.assign_sub(lr * dW)
+    bias.assign_sub(lr * db)
+    return loss
+
+
+# 5. Repeat (文章: 迭代), printing like the article: step, W, b.
+def show(step):
+    w1, w2 = W.numpy()[0]
+    print(f"step {step:3d}  W = [{w1:.3f}, {w2:.3f}]  b = {bias.numpy()[0]:.3f}")
+
+
+lr = tf.constant(args.lr)
+show(0)
+for step in range(1, args.steps):
+    loss = train_step(lr)
+    if step % 20 == 0:
+        show(step)
+
+w1, w2 = W.numpy()[0]
+print(f"final: W = [{w1:.3f}, {w2:.3f}], b = {bias.numpy()[0]:.3f}   (target W = [0.100, 0.200], b = 0.300)")

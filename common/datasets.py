@@ -1,0 +1,173 @@
+"""Loaders for the real data sets, read from their official file formats (no pickle).
+
+- MNIST: the four IDX .gz files.
+- CIFAR-10: the binary release (1 label byte + 3072 image bytes per record).
+- Tang poems: chinese-poetry's 全唐诗/poet.tang.N.json, always decoded as UTF-8.
+"""
+import gzip
+import json
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+
+from .download import SCRIPTS_DIR, fetch, resolve_data_dir, safe_extract_tar
+
+
+class DataError(ValueError):
+    """A data file is present but damaged or not in the expected format."""
+
+
+# ---------------------------------------------------------------- MNIST
+MNIST_MIRRORS = [
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",  # often refuses scripts: last
+]
+MNIST_FILES = {  # name: official MD5 of the .gz
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 2051, 2049
+
+
+def read_idx_gz(path, magic):
+    """Read one gzipped IDX file; check its magic number and that its size matches its header."""
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as error:  # BadGzipFile is an OSError; truncation is EOFError
+        raise DataError(f"{path} is not a complete gzip file ({error}); delete it and run again "
+                        f"to re-download") from error
+    if len(raw) < 8 or int.from_bytes(raw[:4], "big") != magic:
+        found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+        raise DataError(f"{path}: IDX magic number is {found}, expected {magic} "
+                        f"({'images' if magic == IDX_IMAGES_MAGIC else 'labels'}); wrong or damaged file")
+    ndim = raw[3]
+    header_end = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) != header_end + int(np.prod(shape)):
+        raise DataError(f"{path}: header says shape {shape} ({int(np.prod(shape)):,} bytes of data) "
+                        f"but the file holds {len(raw) - header_end:,}; damaged file")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_end).reshape(shape)
+
+
+def load_mnist(data_dir=None):
+    """Return (x_train, y_train), (x_test, y_test): uint8 images N×28×28 and uint8 labels."""
+    folder = resolve_data_dir(data_dir) / "mnist"
+    arrays = {}
+    for name, md5 in MNIST_FILES.items():
+        path = fetch(name, [m + name for m in MNIST_MIRRORS], folder, md5=md5)
+        magic = IDX_IMAGES_MAGIC if "images" in name else IDX_LABELS_MAGIC
+        arrays[name.split("-")[0] + ("_x" if "images" in name else "_y")] = read_idx_gz(path, magic)
+    for split in ("train", "t10k"):
+        if len(arrays[f"{split}_x"]) != len(arrays[f"{split}_y"]):
+            raise DataError(f"MNIST {split}: {len(arrays[f'{split}_x'])} images but "
+                            f"{len(arrays[f'{split}_y'])} labels in {folder}")
+    return (arrays["train_x"], arrays["train_y"]), (arrays["t10k_x"], arrays["t10k_y"])
+
+
+# ---------------------------------------------------------------- CIFAR-10
+CIFAR10_URLS = ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"]
+CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck"]
+CIFAR10_RECORD_BYTES = 1 + 32 * 32 * 3
+CIFAR10_TRAIN_FILES = [f"data_batch_{i}.bin" for i in range(1, 6)]
+CIFAR10_TEST_FILES = ["test_batch.bin"]
+
+
+def _cifar10_batches_ok(folder):
+    files = CIFAR10_TRAIN_FILES + CIFAR10_TEST_FILES
+    return all((folder / f).is_file() and (folder / f).stat().st_size % CIFAR10_RECORD_BYTES == 0
+               and (folder / f).stat().st_size > 0 for f in files)
+
+
+def cifar10_files(data_dir=None):
+    """Paths of the binary batches: {'train': [5 paths], 'test': [1 path]}.
+
+    Uses `DATA/cifar10/cifar-10-batches-bin/` if it is already unpacked there; otherwise
+    fetches `DATA/cifar10/cifar-10-binary.tar.gz` and unpacks it into this project's own
+    data/cifar10/ (the data folder may be read-only, e.g. a shared copy).
+    """
+    folder = resolve_data_dir(data_dir) / "cifar10"
+    unpacked = folder / "cifar-10-batches-bin"
+    if not _cifar10_batches_ok(unpacked):
+        archive = fetch("cifar-10-binary.tar.gz", CIFAR10_URLS, folder, md5=CIFAR10_MD5)
+        cache = SCRIPTS_DIR / "data" / "cifar10"
+        unpacked = cache / "cifar-10-batches-bin"
+        stamp = cache / "unpacked-from.txt"
+        source = f"{archive.resolve()} {archive.stat().st_size}"
+        if not (_cifar10_batches_ok(unpacked) and stamp.exists()
+                and stamp.read_text(encoding="utf-8") == source):
+            print(f"unpacking {archive} into {cache}", flush=True)
+            safe_extract_tar(archive, cache)
+            if not _cifar10_batches_ok(unpacked):
+                raise DataError(f"{archive} does not hold cifar-10-batches-bin/*.bin in the binary "
+                                f"layout (1 + 3072 bytes per record)")
+            stamp.write_text(source, encoding="utf-8")
+    return {"train": [str(unpacked / f) for f in CIFAR10_TRAIN_FILES],
+            "test": [str(unpacked / f) for f in CIFAR10_TEST_FILES]}
+
+
+def read_cifar10_bin(paths):
+    """Read binary batches into numpy: images uint8 N×32×32×3 (HWC), labels uint8 N."""
+    records = np.concatenate([np.fromfile(p, dtype=np.uint8).reshape(-1, CIFAR10_RECORD_BYTES)
+                              for p in paths])
+    labels = records[:, 0]
+    if labels.max(initial=0) > 9:
+        raise DataError(f"label byte {labels.max()} > 9 in {paths}: not CIFAR-10 binary records")
+    images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)  # planes R,G,B -> HWC
+    return np.ascontiguousarray(images), labels
+
+
+def load_cifar10(data_dir=None):
+    """Return (x_train, y_train), (x_test, y_test) as numpy arrays."""
+    files = cifar10_files(data_dir)
+    return read_cifar10_bin(files["train"]), read_cifar10_bin(files["test"])
+
+
+def cifar10_dataset(paths):
+    """tf.data of (image uint8 32×32×3, label int32) read with FixedLengthRecordDataset."""
+    import tensorflow as tf
+
+    def decode(record):
+        values = tf.io.decode_raw(record, tf.uint8)
+        label = tf.cast(values[0], tf.int32)
+        image = tf.transpose(tf.reshape(values[1:], [3, 32, 32]), [1, 2, 0])
+        return image, label
+
+    records = tf.data.FixedLengthRecordDataset(paths, CIFAR10_RECORD_BYTES)
+    return records.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------- Tang poems
+TANG_FILES = [f"poet.tang.{n}.json" for n in range(0, 58000, 1000)]
+_TANG_FOLDER = urllib.parse.quote("全唐诗")
+TANG_MIRRORS = [
+    f"https://raw.githubusercontent.com/chinese-poetry/chinese-poetry/master/{_TANG_FOLDER}/",
+    f"https://cdn.jsdelivr.net/gh/chinese-poetry/chinese-poetry@master/{_TANG_FOLDER}/",
+]
+
+
+def _read_poem_file(path):
+    try:
+        poems = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{path} is not UTF-8 JSON ({error}); delete it and run again") from error
+    if not isinstance(poems, list):
+        raise DataError(f"{path}: expected a JSON list of poems")
+    return poems
+
+
+def load_tang_poems(data_dir=None):
+    """All poems as dicts with 'title', 'author', 'paragraphs' (list of lines)."""
+    folder = resolve_data_dir(data_dir) / "tang-poems"
+    poems = []
+    for name in TANG_FILES:
+        # The project publishes no checksums, so a download is checked by parsing it.
+        path = fetch(name, [m + name for m in TANG_MIRRORS], folder, validate=_read_poem_file)
+        poems.extend(p for p in _read_poem_file(path) if isinstance(p, dict))
+    return poems

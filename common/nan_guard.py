@@ -1,0 +1,88 @@
+"""Stop training at the first NaN/Inf with a message that says where and why.
+
+The article checked for NaN with the trick `x != x` (NaN is the only value not equal to
+itself). `tf.math.is_finite` does the same and also catches +-Inf, which usually comes
+one step before the NaN.
+"""
+import math
+
+import keras
+import tensorflow as tf
+
+USUAL_CAUSES = (
+    "usual causes: (1) unscaled inputs (large raw values overflow softmax/exp) -> scale them "
+    "(divide by 255, min-max or z-score); (2) log(0) in a hand-written cross-entropy "
+    "-sum(y_true*log(y)) -> use tf.nn.softmax_cross_entropy_with_logits; "
+    "(3) learning rate too high -> lower --lr")
+
+
+class NanLossError(RuntimeError):
+    """Training produced NaN/Inf; the message names the step, the batch and the last finite loss."""
+
+
+def _all_finite(tensors):
+    return all(bool(tf.reduce_all(tf.math.is_finite(t))) for t in tensors if t is not None)
+
+
+class NanGuard:
+    """For a hand-written training loop: call `check(step, loss, rows=...)` after each step.
+
+    With `check_gradients` / `check_weights`, pass `gradients=` / `weights=` too: a NaN there
+    is reported even while the loss still looks finite.
+    """
+
+    def __init__(self, check_gradients=False, check_weights=False, hint=""):
+        self.check_gradients, self.check_weights, self.hint = check_gradients, check_weights, hint
+        self.last_finite_loss, self.last_finite_step = None, None
+
+    def check(self, step, loss, rows=None, gradients=None, weights=None):
+        loss_value = float(loss)
+        problem = None
+        if not math.isfinite(loss_value):  # same as the article's `loss != loss`, plus Inf
+            problem = f"loss is {loss_value}"
+        elif self.check_gradients and gradients is not None and not _all_finite(gradients):
+            problem = "a gradient is NaN/Inf"
+        elif self.check_weights and weights is not None and not _all_finite(weights):
+            problem = "a weight is NaN/Inf"
+        if problem is None:
+            self.last_finite_loss, self.last_finite_step = loss_value, step
+            return
+        raise NanLossError(self.describe(problem, step, rows))
+
+    def describe(self, problem, step, rows):
+        where = f"step {step}"
+        if rows is not None:
+            where += f", batch = rows {rows[0]}..{rows[1] - 1}"
+        if self.last_finite_loss is None:
+            last = "no finite loss before it"
+        else:
+            last = f"last finite loss {self.last_finite_loss:.6g} at step {self.last_finite_step}"
+        hint = f" {self.hint}" if self.hint else ""
+        return f"NaN guard: {problem} at {where} ({last}). {USUAL_CAUSES}.{hint}"
+
+
+class NanGuardCallback(keras.callbacks.Callback):
+    """The same guard for `model.fit`: raises NanLossError at the first non-finite batch loss.
+
+    Rows are positions in that epoch's (shuffled) order. With steps_per_execution > 1 Keras
+    reports once per group of batches, so the batch named is the last of its group.
+    """
+
+    def __init__(self, batch_size, hint=""):
+        super().__init__()
+        self.guard, self.batch_size, self.epoch = NanGuard(hint=hint), batch_size, 0
+        self.global_step = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.global_step += 1
+        if logs and "loss" in logs:
+            rows = (batch * self.batch_size, (batch + 1) * self.batch_size)
+            try:
+                self.guard.check(f"{self.global_step} (epoch {self.epoch + 1}, batch {batch})",
+                                 logs["loss"], rows=rows)
+            except NanLossError:
+                self.model.stop_training = True
+                raise

@@ -1,0 +1,217 @@
+"""common/: downloads, archive safety, loaders, normalization, NaN guard."""
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+
+import numpy as np
+import pytest
+
+import common
+from common.datasets import read_idx_gz
+from conftest import dead_url, write_idx_gz, write_tiny_cifar10, write_tiny_mnist
+
+PAYLOAD = b"hello mnist " * 5000
+PAYLOAD_MD5 = hashlib.md5(PAYLOAD).hexdigest()
+
+
+# ---------------------------------------------------------------- data dir
+def test_data_dir_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("TFDEMOS_DATA_DIR", str(tmp_path / "env"))
+    assert common.resolve_data_dir(tmp_path / "flag") == (tmp_path / "flag").resolve()
+    assert common.resolve_data_dir(None) == (tmp_path / "env").resolve()
+    monkeypatch.delenv("TFDEMOS_DATA_DIR")
+    assert common.resolve_data_dir(None).name == "data"
+
+
+# ---------------------------------------------------------------- downloads
+def test_download_success(http_root, tmp_path, capsys):
+    www, base = http_root
+    (www / "f.bin").write_bytes(PAYLOAD)
+    path = common.fetch("f.bin", [base + "f.bin"], tmp_path / "cache", md5=PAYLOAD_MD5)
+    assert path.read_bytes() == PAYLOAD
+    assert "100%" in capsys.readouterr().out  # progress shown
+    assert not list((tmp_path / "cache").glob("*.part"))
+
+
+def test_dead_mirror_then_good_one(http_root, tmp_path):
+    www, base = http_root
+    (www / "f.bin").write_bytes(PAYLOAD)
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    path = common.fetch("f.bin", [dead_url() + "f.bin", base + "missing/f.bin", base + "f.bin"],
+                        tmp_path, sha256=sha)
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_checksum_mismatch_tries_next_mirror(http_root, tmp_path):
+    www, base = http_root
+    (www / "bad").mkdir()
+    (www / "bad" / "f.bin").write_bytes(PAYLOAD[:-1] + b"X")
+    (www / "f.bin").write_bytes(PAYLOAD)
+    path = common.fetch("f.bin", [base + "bad/f.bin", base + "f.bin"], tmp_path, md5=PAYLOAD_MD5)
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_all_mirrors_fail_names_urls_and_offline_path(http_root, tmp_path):
+    www, base = http_root
+    (www / "f.bin").write_bytes(b"corrupt")
+    urls = [dead_url() + "f.bin", base + "f.bin"]
+    with pytest.raises(common.DownloadError) as info:
+        common.fetch("f.bin", urls, tmp_path / "cache", md5=PAYLOAD_MD5)
+    message = str(info.value)
+    for url in urls:
+        assert url in message
+    assert str(tmp_path / "cache" / "f.bin") in message
+    assert "checksum mismatch" in message
+    assert not (tmp_path / "cache" / "f.bin").exists()
+    assert not list((tmp_path / "cache").iterdir())  # no .part left behind
+
+
+def test_local_file_used_without_network_and_warns_on_mismatch(tmp_path, capsys):
+    (tmp_path / "f.bin").write_bytes(b"a re-packed copy")
+    path = common.fetch("f.bin", [dead_url() + "f.bin"], tmp_path, md5=PAYLOAD_MD5)
+    assert path.read_bytes() == b"a re-packed copy"
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "checksum" in err
+
+
+def test_validate_rejects_bad_download(http_root, tmp_path):
+    www, base = http_root
+    (www / "p.json").write_text("{not json", encoding="utf-8")
+    def must_be_json(path):
+        json.loads(path.read_text(encoding="utf-8"))
+    with pytest.raises(common.DownloadError):
+        common.fetch("p.json", [base + "p.json"], tmp_path, validate=lambda p: must_be_json(p))
+    assert not list(tmp_path.glob("p.json*"))
+
+
+# ---------------------------------------------------------------- archives and formats
+def _tar_with(path, member_name, data=b"x"):
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(member_name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize("member", ["../evil.txt", "a/../../evil.txt", "/tmp/evil.txt"])
+def test_tar_unsafe_member_rejected(tmp_path, member):
+    _tar_with(tmp_path / "bad.tar.gz", member)
+    with pytest.raises(common.ArchiveError, match="unsafe"):
+        common.safe_extract_tar(tmp_path / "bad.tar.gz", tmp_path / "out")
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_tar_symlink_rejected(tmp_path):
+    with tarfile.open(tmp_path / "link.tar", "w") as tar:
+        info = tarfile.TarInfo("link")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(info)
+    with pytest.raises(common.ArchiveError):
+        common.safe_extract_tar(tmp_path / "link.tar", tmp_path / "out")
+
+
+def test_truncated_gzip_is_a_clear_error(tmp_path):
+    write_idx_gz(tmp_path / "x.gz", np.zeros((5, 28, 28)), 2051)
+    data = (tmp_path / "x.gz").read_bytes()
+    (tmp_path / "x.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(common.DataError, match="re-download"):
+        read_idx_gz(tmp_path / "x.gz", 2051)
+
+
+def test_wrong_idx_magic(tmp_path):
+    write_idx_gz(tmp_path / "labels.gz", np.zeros(5), 2049)
+    with pytest.raises(common.DataError, match="magic"):
+        read_idx_gz(tmp_path / "labels.gz", 2051)
+
+
+def test_idx_size_mismatch(tmp_path):
+    with gzip.open(tmp_path / "x.gz", "wb") as f:
+        f.write((2051).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in (5, 28, 28)) + b"\0" * 100)
+    with pytest.raises(common.DataError, match="damaged"):
+        read_idx_gz(tmp_path / "x.gz", 2051)
+
+
+def test_load_mnist_from_local_folder(tmp_path):
+    write_tiny_mnist(tmp_path, n_train=30, n_test=10)
+    (x, y), (xt, yt) = common.load_mnist(tmp_path)
+    assert x.shape == (30, 28, 28) and y.shape == (30,) and xt.shape == (10, 28, 28)
+    assert x.dtype == np.uint8 and y.max() <= 9
+
+
+def test_cifar10_numpy_and_tf_data_agree(tmp_path, monkeypatch):
+    import common.datasets as datasets
+    monkeypatch.setattr(datasets, "SCRIPTS_DIR", tmp_path / "project")
+    data_dir, records = write_tiny_cifar10(tmp_path, per_file=7)
+    (x, y), (xt, yt) = common.load_cifar10(data_dir)
+    assert x.shape == (35, 32, 32, 3) and xt.shape == (7, 32, 32, 3)
+    labels, planes = records["data_batch_1.bin"]
+    assert np.array_equal(y[:7], labels)
+    assert np.array_equal(x[0, :, :, 1], planes[0, 1])  # channel planes became HWC
+    files = common.cifar10_files(data_dir)
+    images, tf_labels = zip(*[(i.numpy(), l.numpy()) for i, l in common.cifar10_dataset(files["test"])])
+    assert np.array_equal(np.stack(images), xt) and np.array_equal(np.array(tf_labels), yt)
+
+
+def test_tang_poems_loader_reads_utf8(tmp_path):
+    folder = tmp_path / "tang-poems"
+    folder.mkdir()
+    from common.datasets import TANG_FILES
+    for i, name in enumerate(TANG_FILES):
+        poem = {"author": "李白", "title": f"詩{i}", "paragraphs": ["床前明月光，疑是地上霜。"]}
+        (folder / name).write_text(json.dumps([poem], ensure_ascii=False), encoding="utf-8")
+    poems = common.load_tang_poems(tmp_path)
+    assert len(poems) == 58 and poems[0]["author"] == "李白"
+
+
+# ---------------------------------------------------------------- normalization
+def test_minmax_and_zscore_constant_column_and_new_data():
+    train = np.array([[0.0, 5.0, 10.0], [10.0, 5.0, 30.0]])
+    new = np.array([[5.0, 5.0, 20.0], [20.0, 7.0, 10.0]])
+    mm = common.minmax_fit(train)
+    scaled = common.normalize_apply(mm, new)
+    assert np.all(np.isfinite(scaled))
+    np.testing.assert_allclose(scaled, [[0.5, 0.0, 0.5], [2.0, 2.0, 0.0]])
+    z = common.zscore_fit(train)
+    np.testing.assert_allclose(common.normalize_apply(z, train), [[-1, 0, -1], [1, 0, 1]])
+    assert np.all(np.isfinite(common.normalize_apply(z, new)))
+    json.dumps(mm), json.dumps(z)  # parameters can be saved with a model
+
+
+def test_params_roundtrip(tmp_path):
+    params = common.zscore_fit(np.random.rand(20, 3))
+    common.save_params(params, tmp_path / "p.json")
+    assert common.load_params(tmp_path / "p.json") == params
+
+
+# ---------------------------------------------------------------- NaN guard
+def test_nan_guard_reports_step_and_batch():
+    guard = common.NanGuard()
+    guard.check(1, 0.9, rows=(0, 50))
+    guard.check(2, 0.7, rows=(50, 100))
+    with pytest.raises(common.NanLossError) as info:
+        guard.check(3, float("nan"), rows=(100, 150))
+    message = str(info.value)
+    assert "step 3" in message and "rows 100..149" in message and "0.7" in message
+    assert "learning rate" in message and "log(0)" in message
+
+
+def test_nan_guard_checks_gradients():
+    import tensorflow as tf
+    guard = common.NanGuard(check_gradients=True)
+    with pytest.raises(common.NanLossError, match="gradient"):
+        guard.check(5, 0.3, gradients=[tf.constant([1.0, float("inf")])])
+
+
+def test_nan_guard_callback_stops_fit_at_planted_nan():
+    import keras
+    import tensorflow as tf
+    x = np.random.rand(64, 3).astype("float32")
+    x[37] = np.nan  # row 37 is in batch 2 (rows 32..47) of the first epoch
+    y = np.random.randint(0, 2, 64)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.raises(common.NanLossError) as info:
+        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                  callbacks=[common.NanGuardCallback(batch_size=16)])
+    assert "batch 2" in str(info.value) and "rows 32..47" in str(info.value)
