@@ -10,7 +10,7 @@ for _stream in (sys.stdout, sys.stderr):
     if hasattr(_stream, "reconfigure") and (_stream.encoding or "").lower() not in ("utf-8", "utf8"):
         _stream.reconfigure(encoding="utf-8", errors="replace")
 
-from .download import DownloadError, ArchiveError, fetch, resolve_data_dir, safe_extract_tar  # noqa: E402
+from .download import SCRIPTS_DIR, DownloadError, ArchiveError, fetch, resolve_data_dir, safe_extract_tar  # noqa: E402
 from .datasets import (DataError, load_mnist, load_cifar10, cifar10_files, cifar10_dataset,  # noqa: E402
                        read_cifar10_bin, load_tang_poems, CIFAR10_CLASSES)
 from .normalize import (minmax_fit, zscore_fit, normalize_fit, normalize_apply,  # noqa: E402

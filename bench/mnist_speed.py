@@ -1,0 +1,121 @@
+"""Benchmark: time to 99.0% MNIST test accuracy, 04_mnist_cnn.py vs. the peer recipe.
+
+The peer recipe is keras-io's "Simple MNIST convnet", re-implemented here from its published
+facts: Conv2D 32 3×3 ReLU → MaxPool 2 → Conv2D 64 3×3 ReLU → MaxPool 2 → Flatten →
+Dropout 0.5 → Dense 10 softmax; Adam (default settings); batch 128; 15 epochs;
+validation_split 0.1 (so it trains on the first 54,000 images); inputs / 255.
+
+Both are run one after the other in fresh processes on the same machine. After every epoch the
+test accuracy is measured (not counted as training time). Printed for each run: seconds of
+training until the test accuracy first reached 99.0%, final accuracy, and the ratio of medians.
+
+Run (a benchmark, not a test; ≈10 minutes on a 2-core CPU):
+  TFDEMOS_DATA_DIR=../shared/data python bench/mnist_speed.py --runs 3 --peer-runs 1
+"""
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 0.99
+
+
+def peer_recipe(seed, data_dir):
+    """Train the keras-io convnet; print one JSON line per epoch."""
+    sys.path.insert(0, str(ROOT))
+    import common
+    import keras
+    import numpy as np
+    common.set_seed(seed)
+    (x_train, y_train), (x_test, y_test) = common.load_mnist(data_dir)
+    x_train = x_train[..., None].astype("float32") / 255
+    x_test = x_test[..., None].astype("float32") / 255
+    y_train = keras.utils.to_categorical(y_train, 10)
+    keep = int(len(x_train) * 0.9)  # validation_split=0.1 holds out the last 10%
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(64, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    training_time = 0.0
+    for epoch in range(15):
+        start = time.perf_counter()
+        model.fit(x_train[:keep], y_train[:keep], batch_size=128, epochs=1, verbose=0)
+        training_time += time.perf_counter() - start
+        accuracy = float((model.predict(x_test, batch_size=1000, verbose=0).argmax(1) == y_test).mean())
+        print(json.dumps({"epoch": epoch + 1, "accuracy": accuracy, "time": training_time}), flush=True)
+
+
+def run_process(command):
+    """Run a command, return [(epoch, accuracy, training seconds), ...] from its output."""
+    result = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stderr[-3000:]}")
+    epochs = []
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            epochs.append((row["epoch"], row["accuracy"], row["time"]))
+        match = re.match(r"epoch (\d+): test accuracy ([\d.]+), training time ([\d.]+) s", line)
+        if match:
+            epochs.append((int(match[1]), float(match[2]), float(match[3])))
+    return epochs
+
+
+def summarize(name, epochs):
+    reached = next((t for _, acc, t in epochs if acc >= TARGET), None)
+    final = epochs[-1][1]
+    shown = f"{reached:.1f} s" if reached is not None else "not reached"
+    print(f"  {name}: 99.0% after {shown}; final {final:.4f} after {len(epochs)} epochs "
+          f"({epochs[-1][2]:.1f} s)", flush=True)
+    return reached, final
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of 04_mnist_cnn.py (seeds 1..N)")
+    parser.add_argument("--peer-runs", type=int, default=1, help="runs of the peer recipe")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--peer", type=int, metavar="SEED", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peer is not None:
+        return peer_recipe(args.peer, args.data_dir)
+
+    data = ["--data-dir", args.data_dir] if args.data_dir else []
+    ours, peers = [], []
+    for seed in range(1, args.runs + 1):
+        print(f"04_mnist_cnn.py, seed {seed}", flush=True)
+        epochs = run_process([sys.executable, "04_mnist_cnn.py", "--seed", str(seed),
+                              "--out-dir", str(ROOT / "outputs" / "bench"), *data])
+        ours.append(summarize("04", epochs))
+    for seed in range(1, args.peer_runs + 1):
+        print(f"peer recipe (keras-io Simple MNIST convnet), seed {seed}", flush=True)
+        peers.append(summarize("peer", run_process([sys.executable, __file__, "--peer", str(seed), *data])))
+
+    def median_time(runs):
+        times = [t for t, _ in runs if t is not None]
+        return statistics.median(times) if len(times) == len(runs) else None
+
+    ours_t, peer_t = median_time(ours), median_time(peers)
+    print("\n| recipe | runs | median s to 99.0% | final accuracy (median) |")
+    print("|---|---|---|---|")
+    for name, runs, t in (("04_mnist_cnn.py", ours, ours_t), ("keras-io Simple MNIST convnet", peers, peer_t)):
+        shown = f"{t:.1f}" if t is not None else "not reached in every run"
+        print(f"| {name} | {len(runs)} | {shown} | {statistics.median(f for _, f in runs):.4f} |")
+    if ours_t and peer_t:
+        print(f"\nspeed-up to 99.0%: {peer_t / ours_t:.2f}x (goal: >= 4x)")
+
+
+if __name__ == "__main__":
+    main()

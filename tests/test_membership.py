@@ -1,0 +1,116 @@
+"""05_membership.py: generator, the article's pipeline, the NaN lesson, your own CSV, --predict."""
+import csv
+import re
+
+import pytest
+
+from conftest import run_script
+
+QUICK = ["--rows", 1500, "--epochs", 5]
+
+
+def run05(tmp_path, *args):
+    return run_script("05_membership.py", "--data-dir", tmp_path / "data", "--out-dir", tmp_path / "out", *args)
+
+
+def test_generator_is_deterministic_and_default_pipeline_runs(tmp_path):
+    first = run05(tmp_path / "a", *QUICK)
+    second = run05(tmp_path / "b", *QUICK)
+    assert first.returncode == 0, first.stderr[-2000:]
+    csv_a = (tmp_path / "a" / "data" / "membership.csv").read_bytes()
+    assert csv_a == (tmp_path / "b" / "data" / "membership.csv").read_bytes()
+    assert csv_a.count(b"\n") == 1501
+    out = first.stdout
+    assert "feature range over all rows: min 0.0000, max 1.0000" in out
+    assert re.search(r"QQ \d+: [\d.]+% 非会员 / [\d.]+% 会员 — actual: (非会员|会员) [✓✗]", out)
+    accuracy = float(re.search(r"^test accuracy: ([\d.]+)$", out, re.M).group(1))
+    bayes = float(re.search(r"^Bayes-optimal accuracy: ([\d.]+)$", out, re.M).group(1))
+    assert 0.83 <= bayes <= 0.93  # the generator's own ceiling, on 1,000 test rows
+    assert accuracy >= 0.75  # 5 epochs on 500 rows: learned something beyond the 70% majority
+    assert (tmp_path / "a" / "out" / "05_membership_model.json").exists()
+
+
+def test_raw_features_hit_the_nan_guard_and_zscore_fixes_it(tmp_path):
+    raw = run05(tmp_path, *QUICK, "--raw-features")
+    assert raw.returncode == 1
+    assert re.search(r"NaN guard: loss is (nan|inf) at step \d+, batch = rows \d+\.\.\d+", raw.stderr)
+    assert "--normalize minmax" in raw.stderr and "--normalize zscore" in raw.stderr
+    fixed = run05(tmp_path, *QUICK, "--raw-features", "--normalize", "zscore")
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert "test accuracy:" in fixed.stdout
+
+
+def _write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _own_data(path, n=200):
+    rows = []
+    for i in range(n):
+        visits, minutes = i % 17, (i * 7) % 50
+        label = "流失" if visits + minutes / 5 < 12 else "留存"  # label as two Chinese strings
+        rows.append([visits, minutes, f"user{i}", label])
+    return _write_csv(path, ["visits", "minutes", "name", "status"], rows)
+
+
+def test_own_csv_training_and_predict_roundtrip(tmp_path):
+    data = _own_data(tmp_path / "mine.csv")
+    result = run_script("05_membership.py", "--csv", data, "--label", "status", "--features",
+                        "visits,minutes", "--out-dir", tmp_path / "out", "--epochs", 30)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "held out for testing" in result.stdout and "test accuracy:" in result.stdout
+    assert "Bayes" not in result.stdout
+    with open(tmp_path / "out" / "05_membership_test_predictions.csv", encoding="utf-8-sig") as f:
+        at_training = {row["id"]: row for row in csv.DictReader(f)}
+    assert len(at_training) == 40  # stratified 20% of 200
+
+    again = run_script("05_membership.py", "--predict", data, "--out-dir", tmp_path / "out")
+    assert again.returncode == 0, again.stderr[-2000:]
+    with open(tmp_path / "mine.predictions.csv", encoding="utf-8-sig") as f:
+        scored = list(csv.DictReader(f))
+    assert len(scored) == 200
+    for line, row in at_training.items():
+        new = scored[int(line) - 2]
+        for column in ("p_流失", "p_留存"):
+            assert abs(float(new[column]) - float(row[column])) < 1e-5
+
+
+def test_predict_refuses_other_columns(tmp_path):
+    data = _own_data(tmp_path / "mine.csv")
+    assert run_script("05_membership.py", "--csv", data, "--label", "status", "--features",
+                      "visits,minutes", "--out-dir", tmp_path / "out", "--epochs", 2).returncode == 0
+    other = _write_csv(tmp_path / "other.csv", ["visits", "hours"], [[1, 2]])
+    result = run_script("05_membership.py", "--predict", other, "--out-dir", tmp_path / "out")
+    assert result.returncode == 2 and "missing minutes" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("case, content, expected", [
+    ("missing file", None, "file not found"),
+    ("empty file", "", "is empty"),
+    ("no label column", "a,b\n1,2\n3,4\n", "no column 'label'"),
+    ("non-numeric", "a,b,label\n1,x,0\n2,y,1\n", "column 'b' is not numeric"),
+    ("missing values", "a,b,label\n1,2,0\n,4,1\n5,6,0\n7,,1\n", "missing values in 2 row(s) (file lines 3, 5)"),
+    ("one class", "a,b,label\n1,2,1\n3,4,1\n5,6,1\n", "has 1 distinct value"),
+])
+def test_bad_input_is_one_clear_line(tmp_path, case, content, expected):
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = run_script("05_membership.py", "--csv", path, "--label", "label", "--out-dir", tmp_path)
+    assert result.returncode == 2, (case, result.stdout, result.stderr)
+    assert expected in result.stderr, (case, result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_dropna_drops_rows(tmp_path):
+    rows = [[i, i % 5 if i % 9 else "", "a" if i % 2 else "b"] for i in range(60)]
+    path = _write_csv(tmp_path / "holes.csv", ["x", "y", "label"], rows)
+    result = run_script("05_membership.py", "--csv", path, "--label", "label", "--dropna",
+                        "--out-dir", tmp_path, "--epochs", 2)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"holes.csv: 53 rows", result.stdout)

@@ -1,0 +1,105 @@
+"""02, 03, 04 end to end on a tiny MNIST-format data set; real accuracy when real data is there."""
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from conftest import run_script, write_tiny_mnist
+
+REAL_DATA = os.environ.get("TFDEMOS_DATA_DIR")
+HAS_REAL_MNIST = bool(REAL_DATA) and (Path(REAL_DATA) / "mnist" / "train-images-idx3-ubyte.gz").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mnist")
+    return write_tiny_mnist(root / "data"), root / "out"
+
+
+def accuracy_of(stdout):
+    match = re.search(r"^test accuracy: ([\d.]+)$", stdout, re.M)
+    assert match, stdout[-2000:]
+    return float(match.group(1))
+
+
+def test_02_softmax_tiny(tiny):
+    data, out = tiny
+    result = run_script("02_mnist_softmax.py", "--data-dir", data, "--out-dir", out,
+                        "--steps", 30, "--eval-every", 10, "--batch-size", 50)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"step\s+10 .*test accuracy", result.stdout)
+    assert "image 0 (label" in result.stdout and "W[300:303]" in result.stdout
+    accuracy_of(result.stdout)
+    for name in ("02_mnist_softmax_curve.png", "02_mnist_softmax_weights.png", "02_mnist_softmax.keras"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_02_naive_loss_nan_is_caught(tiny):
+    data, out = tiny
+    # A huge learning rate drives some softmax output to exactly 0: log(0) -> NaN.
+    result = run_script("02_mnist_softmax.py", "--data-dir", data, "--out-dir", out,
+                        "--steps", 200, "--naive-loss", "--lr", 1e4)
+    assert result.returncode == 1
+    assert re.search(r"NaN guard: loss is (nan|inf) at step \d+, batch = rows \d+", result.stderr)
+    assert "without --naive-loss" in result.stderr
+
+
+def test_03_mlp_tiny(tiny):
+    data, out = tiny
+    result = run_script("03_mnist_mlp.py", "--data-dir", data, "--out-dir", out, "--epochs", 2,
+                        "--hidden", 32)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "epoch 2 (step" in result.stdout
+    accuracy_of(result.stdout)
+    assert (out / "03_mnist_mlp.keras").exists() and (out / "03_mnist_mlp_curve.png").exists()
+
+
+def _digit_picture(path, dark_on_light, size=(300, 420)):
+    background, ink = (235, 20) if dark_on_light else (15, 240)
+    picture = Image.new("L", size, background)
+    draw = ImageDraw.Draw(picture)
+    draw.line([(90, 90), (210, 90), (130, 330)], fill=ink, width=24)  # a "7"
+    picture.save(path)
+
+
+def test_04_cnn_trains_and_reads_pictures(tiny, tmp_path):
+    data, out = tiny
+    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", out, "--epochs", 2)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"^epoch 2: test accuracy [\d.]+, training time [\d.]+ s$", result.stdout, re.M)
+    accuracy_of(result.stdout)
+    assert (out / "04_mnist_cnn.keras").exists() and (out / "04_mnist_cnn_curve.png").exists()
+
+    _digit_picture(tmp_path / "dark_on_light.png", True)
+    _digit_picture(tmp_path / "light_on_dark.jpg", False, size=(640, 480))
+    (tmp_path / "notes.png").write_text("not really a picture", encoding="utf-8")
+    Image.new("RGB", (200, 200), (250, 250, 250)).save(tmp_path / "blank.png")
+    pictures = ["dark_on_light.png", "light_on_dark.jpg", "notes.png", "blank.png"]
+    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", out,
+                        "--image", *[tmp_path / p for p in pictures])
+    assert result.returncode == 2  # two pictures could not be read
+    assert "using saved model" in result.stdout and "Traceback" not in result.stderr
+    line = r": (\d) \(([\d.]+)%\), (\d) \([\d.]+%\), (\d) \([\d.]+%\)$"
+    dark = re.search("dark_on_light.png" + line, result.stdout, re.M)
+    light = re.search("light_on_dark.jpg" + line, result.stdout, re.M)
+    assert dark and light, result.stdout
+    assert dark.group(1) == light.group(1)  # inverted pictures are read the same way
+    assert re.search(r"notes.png: not an image file", result.stderr)
+    assert re.search(r"blank.png: the picture looks blank", result.stderr)
+
+
+@pytest.mark.skipif(not HAS_REAL_MNIST, reason="real MNIST not in TFDEMOS_DATA_DIR")
+def test_02_real_mnist_reaches_92_percent(tmp_path):
+    result = run_script("02_mnist_softmax.py", "--out-dir", tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert accuracy_of(result.stdout) >= 0.92
+
+
+@pytest.mark.skipif(not HAS_REAL_MNIST, reason="real MNIST not in TFDEMOS_DATA_DIR")
+def test_03_real_mnist_reaches_98_percent(tmp_path):
+    result = run_script("03_mnist_mlp.py", "--out-dir", tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert accuracy_of(result.stdout) >= 0.98
