@@ -6,6 +6,7 @@
 """
 import gzip
 import json
+import os
 import urllib.parse
 from pathlib import Path
 
@@ -90,13 +91,13 @@ def cifar10_files(data_dir=None):
 
     Uses `DATA/cifar10/cifar-10-batches-bin/` if it is already unpacked there; otherwise
     fetches `DATA/cifar10/cifar-10-binary.tar.gz` and unpacks it into this project's own
-    data/cifar10/ (the data folder may be read-only, e.g. a shared copy).
+    data/cifar10/ (the data folder may be read-only or shared), or into $TFDEMOS_CACHE_DIR/cifar10.
     """
     folder = resolve_data_dir(data_dir) / "cifar10"
     unpacked = folder / "cifar-10-batches-bin"
     if not _cifar10_batches_ok(unpacked):
         archive = fetch("cifar-10-binary.tar.gz", CIFAR10_URLS, folder, md5=CIFAR10_MD5)
-        cache = SCRIPTS_DIR / "data" / "cifar10"
+        cache = Path(os.environ.get("TFDEMOS_CACHE_DIR") or SCRIPTS_DIR / "data") / "cifar10"
         unpacked = cache / "cifar-10-batches-bin"
         stamp = cache / "unpacked-from.txt"
         source = f"{archive.resolve()} {archive.stat().st_size}"

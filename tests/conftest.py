@@ -19,7 +19,11 @@ sys.path.insert(0, str(ROOT))
 def run_script(script, *args, env=None, timeout=300, cwd=None):
     """Run `python SCRIPT ARGS` in a fresh process; return the CompletedProcess (text, UTF-8)."""
     full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
-    full_env.update(env or {})
+    for key, value in (env or {}).items():  # None: remove the variable
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)],
                           capture_output=True, text=True, encoding="utf-8", errors="replace",
                           env=full_env, timeout=timeout, cwd=cwd or ROOT)

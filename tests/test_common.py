@@ -140,8 +140,7 @@ def test_load_mnist_from_local_folder(tmp_path):
 
 
 def test_cifar10_numpy_and_tf_data_agree(tmp_path, monkeypatch):
-    import common.datasets as datasets
-    monkeypatch.setattr(datasets, "SCRIPTS_DIR", tmp_path / "project")
+    monkeypatch.setenv("TFDEMOS_CACHE_DIR", str(tmp_path / "cache"))
     data_dir, records = write_tiny_cifar10(tmp_path, per_file=7)
     (x, y), (xt, yt) = common.load_cifar10(data_dir)
     assert x.shape == (35, 32, 32, 3) and xt.shape == (7, 32, 32, 3)

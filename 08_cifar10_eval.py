@@ -1,0 +1,149 @@
+"""08 · CIFAR-10 评估 / Evaluate CIFAR-10 checkpoints (文章 六.1, cifar10_eval.py)
+
+What it shows
+  Restores the newest checkpoint that 07_cifar10_train.py wrote and measures it on all 10,000
+  test images: overall accuracy, accuracy per class, a confusion matrix and a grid of test
+  images with predicted / true labels (PNG). Each image is also seen mirrored and the two
+  predictions averaged (flip test-time augmentation; --no-tta turns it off).
+
+Run
+  python 08_cifar10_eval.py                     evaluate the latest checkpoint once
+  python 08_cifar10_eval.py --watch --cpu       evaluate each new checkpoint while 07 trains
+                                                (--cpu keeps it off the trainer's GPU)
+Expected
+  step 3120: accuracy @ 1 = 0.8xx
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--train-dir", default=None, help="where 07 writes checkpoints (default outputs/cifar10_train)")
+parser.add_argument("--watch", action="store_true", help="evaluate every new checkpoint until Ctrl-C")
+parser.add_argument("--interval", type=float, default=60, help="with --watch: seconds between looks")
+parser.add_argument("--max-evals", type=int, default=None, help="with --watch: stop after N evaluations")
+parser.add_argument("--cpu", action="store_true", help="hide GPUs (leave them to the trainer)")
+parser.add_argument("--checkpoint", default=None, help="evaluate this checkpoint (ckpt-N path) instead of the latest")
+parser.add_argument("--no-tta", action="store_true", help="no flip test-time augmentation")
+parser.add_argument("--max-test", type=int, default=None, help="use only N test images (quick tries)")
+parser.add_argument("--data-dir", default=None)
+parser.add_argument("--out-dir", default=None)
+args = parser.parse_args()
+if args.cpu:
+    os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # must happen before TensorFlow starts
+
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "cifar10_train")
+out = common.output_dir(args.out_dir)
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+# 1. The model as 07 described it, and the normalization it used.
+def load_model_description():
+    try:
+        model = keras.models.model_from_json((train_dir / "model.json").read_text(encoding="utf-8"))
+        norm = json.loads((train_dir / "normalization.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
+    except (ValueError, TypeError, KeyError) as error:
+        fail(f"{train_dir}/model.json or normalization.json is damaged ({error}); run 07 with --fresh")
+    return model, np.array(norm["mean"], np.float32), np.array(norm["std"], np.float32)
+
+
+# 2. The test set, read once.
+files = common.cifar10_files(args.data_dir)
+test_images, test_labels = common.read_cifar10_bin(files["test"])
+test_images, test_labels = test_images[:args.max_test], test_labels[:args.max_test].astype(np.int64)
+
+
+def evaluate(model, mean, std, checkpoint_path):
+    train_seconds = tf.Variable(0.0, dtype=tf.float64)
+    checkpoint = tf.train.Checkpoint(model=model, train_seconds=train_seconds)
+    try:
+        checkpoint.restore(checkpoint_path).expect_partial()
+    except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, RuntimeError) as error:
+        fail(f"checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
+             f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")
+    step = int(checkpoint_path.rsplit("-", 1)[-1])
+    x = (test_images.astype(np.float32) / 255 - mean) / std
+    probabilities = tf.nn.softmax(model.predict(x, batch_size=500, verbose=0)).numpy()
+    if not args.no_tta:  # the mirror image is an equally good view of the same object
+        probabilities += tf.nn.softmax(model.predict(x[:, :, ::-1], batch_size=500, verbose=0)).numpy()
+    predicted = probabilities.argmax(axis=1)
+    accuracy = float((predicted == test_labels).mean())
+    print(f"{time.strftime('%H:%M:%S')}: step {step}: accuracy @ 1 = {accuracy:.3f} "
+          f"({len(test_labels):,} test images{'' if args.no_tta else ', flip TTA'}; "
+          f"{float(train_seconds.numpy()) / 60:.1f} min of training)", flush=True)
+
+    # Per-class accuracy table and confusion matrix: which classes get mixed up.
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (test_labels, predicted), 1)
+    print("class        accuracy")
+    for i, name in enumerate(common.CIFAR10_CLASSES):
+        total = confusion[i].sum()
+        print(f"  {name:<10} {confusion[i, i] / total:.3f}" if total else f"  {name:<10} -")
+    plt = common.plt_headless()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.imshow(confusion, cmap="Blues")
+    ax.set_xticks(range(10), common.CIFAR10_CLASSES, rotation=60)
+    ax.set_yticks(range(10), common.CIFAR10_CLASSES)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for (r, c), count in np.ndenumerate(confusion):
+        ax.text(c, r, count, ha="center", va="center", fontsize=7,
+                color="white" if count > confusion.max() / 2 else "black")
+    ax.set_title(f"CIFAR-10 confusion matrix, step {step}, accuracy {accuracy:.3f}")
+    common.save_figure(fig, "08_cifar10_confusion", out)
+
+    fig, axes = plt.subplots(4, 6, figsize=(9, 7))
+    for i, ax in enumerate(axes.flat):
+        if i >= len(test_labels):
+            ax.axis("off")
+            continue
+        ax.imshow(test_images[i])
+        right = predicted[i] == test_labels[i]
+        ax.set_title(f"{common.CIFAR10_CLASSES[predicted[i]]}\n(true: {common.CIFAR10_CLASSES[test_labels[i]]})",
+                     fontsize=8, color="green" if right else "red")
+        ax.axis("off")
+    common.save_figure(fig, "08_cifar10_examples", out)
+    return accuracy
+
+
+# 3. Once, or every new checkpoint (--watch).
+def latest():
+    # `checkpoint` is rewritten only after a checkpoint's files are complete: never half-written.
+    return tf.train.latest_checkpoint(str(train_dir))
+
+
+if not args.watch:
+    path = args.checkpoint or latest()
+    if path is None:
+        fail(f"no checkpoint in {train_dir} yet: run 07_cifar10_train.py first (or pass --train-dir)")
+    evaluate(*load_model_description(), path)
+    sys.exit(0)
+
+print(f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
+seen, evaluations, model_parts = None, 0, None
+try:
+    while args.max_evals is None or evaluations < args.max_evals:
+        path = latest()
+        if path is not None and path != seen:
+            model_parts = model_parts or load_model_description()
+            evaluate(*model_parts, path)
+            seen, evaluations = path, evaluations + 1
+            continue
+        time.sleep(args.interval)
+except KeyboardInterrupt:
+    print("stopped")

@@ -1,0 +1,113 @@
+"""09_poem_rnn.py on tiny corpora: train, save, generate in exact form, refuse bad input, UTF-8 anywhere."""
+import json
+import os
+import re
+
+import pytest
+
+from conftest import run_script
+
+LINES = ["春風吹柳綠", "花落水中流", "明月照山高", "秋雲過遠樓", "白日依山盡", "黃河入海流",
+         "欲窮千里目", "更上一層樓", "江水向東去", "青山不老秋", "夜深人未歸", "孤舟月下遊"]
+
+
+def tang_folder(root):
+    """58 poet.tang.N.json files holding a few dozen short regular poems (plus ones to be cleaned out)."""
+    folder = root / "tang-poems"
+    folder.mkdir(parents=True)
+    poems = []
+    for i in range(48):
+        a, b, c, d = (LINES[(i + k * 5) % len(LINES)] for k in range(4))
+        poems.append({"author": "無名", "title": f"詩{i}", "paragraphs": [f"{a}，{b}。", f"{c}，{d}。"]})
+    poems.append({"author": "x", "title": "damaged", "paragraphs": ["春風□柳綠，花落水中流。"]})
+    poems.append({"author": "x", "title": "irregular", "paragraphs": ["春風吹，花落水中流。"]})
+    for n in range(0, 58000, 1000):
+        chunk = poems if n == 0 else []
+        (folder / f"poet.tang.{n}.json").write_text(json.dumps(chunk, ensure_ascii=False), encoding="utf-8")
+    return root
+
+
+# Tests of a locale-independent UTF-8 program: no LANG, no PYTHONIOENCODING.
+C_LOCALE = {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": None, "PYTHONUTF8": None}
+QUICK = ["--batch-size", 4, "--seq-len", 16, "--units", 32, "--embedding", 16, "--epochs", 3,
+         "--sample-every", 10]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("poems")
+    data = tang_folder(root / "data")
+    train_dir = root / "model"
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, *QUICK, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return data, train_dir, result
+
+
+def test_training_saves_model_and_vocabulary(trained):
+    data, train_dir, result = trained
+    assert re.search(r"48 training poems|47 training poems", result.stdout)  # 2 bad ones cleaned out
+    assert "validation loss" in result.stdout and "sample:" in result.stdout
+    vocab = json.loads((train_dir / "vocab.json").read_text(encoding="utf-8"))
+    assert "春" in vocab and "□" not in vocab
+    assert (train_dir / "checkpoint").exists()
+
+
+def test_generate_exact_form_in_a_new_process(trained):
+    data, train_dir, _ = trained
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 3,
+                        "--form", 5, "--lines", 4, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    poems = re.findall(r"\[\d\]\n(.+)\n(.+)\n", result.stdout)
+    assert len(poems) == 3
+    for first, second in poems:
+        for row in (first, second):
+            assert re.fullmatch(r"[\u3400-\u9fff]{5}，[\u3400-\u9fff]{5}。", row), row
+
+
+def test_acrostic(trained):
+    data, train_dir, _ = trained
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 1,
+                        "--acrostic", "春花明月", "--form", 5, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    body = result.stdout.split("[1]\n", 1)[1]
+    lines = re.findall(r"([\u3400-\u9fff]{5})[，。]", body)
+    assert [line[0] for line in lines] == list("春花明月")
+
+
+def test_unknown_start_character_refused(trained):
+    data, train_dir, _ = trained
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 1,
+                        "--start", "龘", env=C_LOCALE)
+    assert result.returncode == 2 and "龘" in result.stderr and "vocabulary" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_vocabulary_mismatch_refused(trained, tmp_path):
+    data, train_dir, _ = trained
+    import shutil
+    copy = tmp_path / "model"
+    shutil.copytree(train_dir, copy)
+    vocab = json.loads((copy / "vocab.json").read_text(encoding="utf-8"))
+    (copy / "vocab.json").write_text(json.dumps(vocab[:-1] + ["龘"], ensure_ascii=False), encoding="utf-8")
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--generate", 1)
+    assert result.returncode == 2 and "different vocabulary" in result.stderr
+
+
+def test_plain_text_corpus_free_generation_terminates(tmp_path):
+    corpus = tmp_path / "songs.txt"
+    corpus.write_text("\n".join(["the wind blows over the hill", "a river runs to the sea",
+                                 "the moon is high tonight", "we sing along the road"] * 10), encoding="utf-8")
+    train_dir = tmp_path / "model"
+    result = run_script("09_poem_rnn.py", "--corpus", corpus, "--train-dir", train_dir, *QUICK, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_script("09_poem_rnn.py", "--corpus", corpus, "--train-dir", train_dir, "--generate", 2,
+                        "--temperature", 1.5, timeout=120, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("\n[") == 2
+
+
+def test_corpus_not_utf8_is_a_clear_error(tmp_path):
+    corpus = tmp_path / "gbk.txt"
+    corpus.write_bytes("床前明月光".encode("gbk"))
+    result = run_script("09_poem_rnn.py", "--corpus", corpus, "--train-dir", tmp_path / "m", env=C_LOCALE)
+    assert result.returncode == 2 and "not UTF-8" in result.stderr
