@@ -345,8 +345,13 @@ if args.csv:
           f"({classes[0]} / {classes[1]}); {len(test_rows)} held out for testing")
 else:
     csv_path = Path(args.data_dir or common.SCRIPTS_DIR / "data") / "membership.csv"
-    if not csv_path.exists() or sum(1 for _ in open(csv_path, encoding="utf-8")) != args.rows + 1:
+    # The generator's settings are stored beside the file: change any of them and it is rebuilt,
+    # so the Bayes-optimal accuracy always matches the data.
+    recipe = json.dumps({"rows": args.rows, "seed": args.seed, "hidden_model": HIDDEN_MODEL}, sort_keys=True)
+    recipe_path = csv_path.with_suffix(".recipe.json")
+    if not (csv_path.exists() and recipe_path.exists() and recipe_path.read_text(encoding="utf-8") == recipe):
         generate_membership_csv(csv_path, args.rows, seed=args.seed)
+        recipe_path.write_text(recipe, encoding="utf-8")
         print(f"generated {args.rows} activity-log rows -> {csv_path}")
     header, rows = read_csv(csv_path)
     table = membership_table(header, rows, csv_path)
