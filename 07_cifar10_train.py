@@ -18,13 +18,11 @@ Expected
 """
 import argparse
 import json
-import math
 import signal
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 import common
 import keras

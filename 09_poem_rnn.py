@@ -277,7 +277,6 @@ def train(train_poems, valid_poems):
 # ---------------------------------------------------------------- 5. writing poems
 def write_poems(model, vocab, n, rng, form=None, lines=None, starts=None, free=False, max_len=200):
     """Sample n poems. Tang: exact form, punctuation by position; free text: until </s> or max_len."""
-    import tensorflow as tf
     index = {ch: i for i, ch in enumerate(vocab)}
     banned = np.zeros(len(vocab), dtype=bool)
     banned[[index[s] for s in SPECIALS]] = True

@@ -35,7 +35,6 @@ def old_recipe(minutes, eval_every, data_dir, seed, log_path):
     sys.path.insert(0, str(ROOT))
     import common
     import keras
-    import numpy as np
     import tensorflow as tf
     common.set_seed(seed)
     files = common.cifar10_files(data_dir)

@@ -30,7 +30,6 @@ def peer_recipe(seed, data_dir):
     sys.path.insert(0, str(ROOT))
     import common
     import keras
-    import numpy as np
     common.set_seed(seed)
     (x_train, y_train), (x_test, y_test) = common.load_mnist(data_dir)
     x_train = x_train[..., None].astype("float32") / 255

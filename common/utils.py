@@ -1,5 +1,4 @@
 """Seeds, output folder, PNG figures and the command-line flags every script shares."""
-import os
 import random
 from pathlib import Path
 

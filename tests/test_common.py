@@ -204,7 +204,6 @@ def test_nan_guard_checks_gradients():
 
 def test_nan_guard_callback_stops_fit_at_planted_nan():
     import keras
-    import tensorflow as tf
     x = np.random.rand(64, 3).astype("float32")
     x[37] = np.nan  # row 37 is in batch 2 (rows 32..47) of the first epoch
     y = np.random.randint(0, 2, 64)

@@ -16,6 +16,7 @@ def run05(tmp_path, *args):
 def test_generator_is_deterministic_and_default_pipeline_runs(tmp_path):
     first = run05(tmp_path / "a", *QUICK)
     second = run05(tmp_path / "b", *QUICK)
+    assert second.returncode == 0, second.stderr[-2000:]
     assert first.returncode == 0, first.stderr[-2000:]
     csv_a = (tmp_path / "a" / "data" / "membership.csv").read_bytes()
     assert csv_a == (tmp_path / "b" / "data" / "membership.csv").read_bytes()

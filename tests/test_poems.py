@@ -1,6 +1,5 @@
 """09_poem_rnn.py on tiny corpora: train, save, generate in exact form, refuse bad input, UTF-8 anywhere."""
 import json
-import os
 import re
 
 import pytest
