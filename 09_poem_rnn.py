@@ -39,7 +39,7 @@ parser.add_argument("--corpus", help="UTF-8 text file, one poem or passage per l
 parser.add_argument("--forms", default="5,7", help="Tang corpus: keep poems whose lines all have one of these lengths")
 parser.add_argument("--max-poems", type=int, default=None, help="use only the first N poems (quick runs)")
 parser.add_argument("--train-dir", default=None, help="checkpoints, vocabulary (default outputs/poem_rnn)")
-parser.add_argument("--epochs", type=float, default=6)
+parser.add_argument("--epochs", type=float, default=8)
 parser.add_argument("--minutes", type=float, default=None, help="stop (and save) after this many minutes")
 parser.add_argument("--batch-size", type=int, default=128)
 parser.add_argument("--seq-len", type=int, default=64, help="characters per training sequence")
@@ -322,7 +322,7 @@ def write_poems(model, vocab, n, rng, form=None, lines=None, starts=None, free=F
             else:
                 chosen = pick(~banned)
             tokens = np.concatenate([tokens, chosen[:, None]], axis=1)
-        mark = "。" if line % 2 else "，"
+        mark = "。" if line % 2 or line == lines - 1 else "，"  # a poem always ends with 。
         tokens = np.concatenate([tokens, np.full((n, 1), index.get(mark, index[UNK]), np.int32)], axis=1)
     return ["".join(vocab[t] for t in row[1:]) for row in tokens]
 

@@ -110,3 +110,13 @@ def test_corpus_not_utf8_is_a_clear_error(tmp_path):
     corpus.write_bytes("床前明月光".encode("gbk"))
     result = run_script("09_poem_rnn.py", "--corpus", corpus, "--train-dir", tmp_path / "m", env=C_LOCALE)
     assert result.returncode == 2 and "not UTF-8" in result.stderr
+
+
+def test_odd_acrostic_still_ends_with_a_full_stop(trained):
+    data, train_dir, _ = trained
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 1,
+                        "--acrostic", "春花明", "--form", 5, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    body = result.stdout.split("[1]\n", 1)[1].strip()
+    assert [line[0] for line in re.findall(r"[\u3400-\u9fff]{5}[，。]", body)] == list("春花明")
+    assert body.endswith("。")
