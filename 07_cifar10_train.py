@@ -8,13 +8,13 @@ What it shows
   (Ctrl-C saves first). Evaluate with 08_cifar10_eval.py, also while this is running.
 
 Run
-  python 07_cifar10_train.py                    default run (≈50 min on a 2-core CPU)
+  python 07_cifar10_train.py                    default run (≈45 min on a 2-core CPU)
   python 07_cifar10_train.py --epochs 2         a quick look
   tensorboard --logdir outputs/cifar10_train    loss and learning-rate curves
   python 08_cifar10_eval.py                     accuracy of the latest checkpoint
 
 Expected
-  see README (measured: test accuracy after the default run, with the command and machine)
+  ≈89% test accuracy with 08's flip TTA (README: 0.891 measured after the default run)
 """
 import argparse
 import json
