@@ -8,7 +8,7 @@ What it shows
   (--corpus FILE: Song ci, modern poems, English), one poem or passage per line.
 
 Run
-  python 09_poem_rnn.py                            train (default: ≈55 min on a 2-core CPU),
+  python 09_poem_rnn.py                            train (default: ≈35 min on a 2-core CPU),
                                                    resumable; Ctrl-C saves a checkpoint
   python 09_poem_rnn.py --generate 5 --form 7 --lines 4
   python 09_poem_rnn.py --generate 1 --acrostic 春夏秋冬      藏头诗
@@ -16,7 +16,7 @@ Run
   python 09_poem_rnn.py --corpus my_poems.txt      learn another style (own --train-dir)
 
 Expected
-  see README (validation loss per character next to the bigram baseline, five poems)
+  validation loss ≈4.8 nats/char against ≈5.6 for a bigram model (README: measured, five poems)
 """
 import argparse
 import collections
