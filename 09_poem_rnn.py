@@ -343,7 +343,7 @@ def start_characters(vocab):
     return wanted
 
 
-def show(poem, form):
+def show(poem):
     lines = re.findall(r"[^，。]+[，。]", poem)
     return "\n".join(lines[i] + (lines[i + 1] if i + 1 < len(lines) else "") for i in range(0, len(lines), 2))
 
@@ -373,7 +373,7 @@ def bigram_baseline(train_poems, valid_poems, vocab):
     return best
 
 
-def evaluate(model, vocab, config, train_poems, valid_poems):
+def evaluate(model, vocab, train_poems, valid_poems):
     import keras
     index = {ch: i for i, ch in enumerate(vocab)}
     loss, count = 0.0, 0
@@ -406,7 +406,7 @@ if args.generate or args.evaluate:
         trained = train(*load_corpus())
     model, vocab, config = trained
     if args.evaluate:
-        evaluate(model, vocab, config, *load_corpus())
+        evaluate(model, vocab, *load_corpus())
     if args.generate:
         free = config["corpus"] != "tang"
         starts = start_characters(vocab)
@@ -414,6 +414,6 @@ if args.generate or args.evaluate:
         poems = write_poems(model, vocab, args.generate, np.random.default_rng(args.seed),
                             lines=lines, starts=starts, free=free)
         for i, poem in enumerate(poems, 1):
-            print(f"\n[{i}]\n" + (poem if free else show(poem, args.form)))
+            print(f"\n[{i}]\n" + (poem if free else show(poem)))
 else:
     train(*load_corpus())
