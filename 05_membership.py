@@ -47,6 +47,7 @@ parser.add_argument("--batch-size", type=int, default=100)
 parser.add_argument("--lr", type=float, default=0.5, help="gradient descent learning rate")
 common.add_common_args(parser, seed=2017)
 args = parser.parse_args()
+args.label, args.features = common.argv_text(args.label), common.argv_text(args.features)  # 中文列名, any locale
 
 
 def fail(message):
@@ -151,7 +152,7 @@ def read_csv(path):
     return header, rows[1:]
 
 
-def column_values(header, rows, name, path):
+def column_values(header, rows, name):
     index = header.index(name)
     return [row[index].strip() if index < len(row) else "" for row in rows]
 
@@ -161,7 +162,7 @@ MISSING = {"", "na", "nan", "null", "none", "?"}
 
 def numeric_columns(header, rows, names, path, dropna):
     """Float matrix of the named columns; names the column/rows that are missing or not numbers."""
-    raw = {name: column_values(header, rows, name, path) for name in names}
+    raw = {name: column_values(header, rows, name) for name in names}
     missing_rows = sorted({i for values in raw.values() for i, v in enumerate(values) if v.lower() in MISSING})
     if missing_rows and not dropna:
         shown = ", ".join(str(i + 2) for i in missing_rows[:10]) + (" ..." if len(missing_rows) > 10 else "")
@@ -186,15 +187,15 @@ def membership_table(header, rows, path):
     table = {}
     try:
         for name in ["join_time"] + FLAG_NAMES:
-            table[name] = np.array([float(v) for v in column_values(header, rows, name, path)])
-        octets = np.array([[int(o) for o in ip.split(".")] for ip in column_values(header, rows, "ip", path)])
+            table[name] = np.array([float(v) for v in column_values(header, rows, name)])
+        octets = np.array([[int(o) for o in ip.split(".")] for ip in column_values(header, rows, "ip")])
         if octets.shape[1:] != (4,) or octets.min() < 0 or octets.max() > 255:
             raise ValueError("IP address out of range")
     except ValueError as error:
         fail(f"{path}: bad value in the activity log ({error})")
     for k in range(4):
         table[f"ip{k + 1}"] = octets[:, k]
-    platforms = column_values(header, rows, "platform", path)
+    platforms = column_values(header, rows, "platform")
     table["platform_ios"] = np.array([1.0 if p.lower() == "ios" else 0.0 for p in platforms])
     table["ip_int"] = (octets.astype(np.float64) * [2 ** 24, 2 ** 16, 2 ** 8, 1]).sum(axis=1)
     return table
@@ -325,7 +326,7 @@ if args.csv:
         fail(f"{args.csv} has no column(s) {', '.join(unknown)}; its columns are: {', '.join(header)}")
     if not names:
         fail(f"{args.csv}: no feature columns besides the label '{args.label}'")
-    labels_text = column_values(header, rows, args.label, args.csv)
+    labels_text = column_values(header, rows, args.label)
     x_all, kept = numeric_columns(header, rows, names, args.csv, args.dropna)
     labels_text = [labels_text[i] for i in kept]
     if any(v.lower() in MISSING for v in labels_text):
@@ -357,12 +358,12 @@ else:
     table = membership_table(header, rows, csv_path)
     print(f"raw row (文章 五 的原始日志): {dict(zip(header, rows[0]))}")
     x_all, feature_names = article_features(table, raw=args.raw_features)
-    y_all = np.array([int(v) for v in column_values(header, rows, "is_member", csv_path)])
+    y_all = np.array([int(v) for v in column_values(header, rows, "is_member")])
     split = len(rows) - 1000 if len(rows) > 2000 else int(len(rows) * 0.87)
     train_rows, test_rows = np.arange(split), np.arange(split, len(rows))
     input_columns = [c for c in RAW_COLUMNS if c not in ("qq", "is_member")]
     source, raw, class_names = "generated", args.raw_features, ["非会员", "会员"]
-    ids = column_values(header, rows, "qq", csv_path)
+    ids = column_values(header, rows, "qq")
     np.set_printoptions(precision=4, suppress=True, linewidth=120)
     print(f"features ({', '.join(feature_names)}):\n  {x_all[0]} -> label {np.eye(2, dtype=int)[y_all[0]]}")
     print(f"feature range over all rows: min {x_all.min():.4f}, max {x_all.max():.4f}")

@@ -50,25 +50,24 @@ def fail(message):
     sys.exit(2)
 
 
-# 1. The model as 07 described it, and the normalization it used.
-def load_model_description():
+# 1. The model as 07 described it, and the test set normalized the way 07 normalized its
+#    training images. Read once, and only after a checkpoint is known to exist.
+def prepare():
     try:
         model = keras.models.model_from_json((train_dir / "model.json").read_text(encoding="utf-8"))
         norm = json.loads((train_dir / "normalization.json").read_text(encoding="utf-8"))
+        mean, std = np.array(norm["mean"], np.float32), np.array(norm["std"], np.float32)
     except FileNotFoundError:
         fail(f"no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
     except (ValueError, TypeError, KeyError) as error:
         fail(f"{train_dir}/model.json or normalization.json is damaged ({error}); run 07 with --fresh")
-    return model, np.array(norm["mean"], np.float32), np.array(norm["std"], np.float32)
+    files = common.cifar10_files(args.data_dir)
+    images, labels = common.read_cifar10_bin(files["test"])
+    images, labels = images[:args.max_test], labels[:args.max_test].astype(np.int64)
+    return model, images, labels, (images.astype(np.float32) / 255 - mean) / std
 
 
-# 2. The test set, read once.
-files = common.cifar10_files(args.data_dir)
-test_images, test_labels = common.read_cifar10_bin(files["test"])
-test_images, test_labels = test_images[:args.max_test], test_labels[:args.max_test].astype(np.int64)
-
-
-def evaluate(model, mean, std, checkpoint_path):
+def evaluate(model, test_images, test_labels, x, checkpoint_path):
     train_seconds = tf.Variable(0.0, dtype=tf.float64)
     checkpoint = tf.train.Checkpoint(model=model, train_seconds=train_seconds)
     try:
@@ -77,7 +76,6 @@ def evaluate(model, mean, std, checkpoint_path):
         fail(f"checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
              f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")
     step = int(checkpoint_path.rsplit("-", 1)[-1])
-    x = (test_images.astype(np.float32) / 255 - mean) / std
     probabilities = tf.nn.softmax(model.predict(x, batch_size=500, verbose=0)).numpy()
     if not args.no_tta:  # the mirror image is an equally good view of the same object
         probabilities += tf.nn.softmax(model.predict(x[:, :, ::-1], batch_size=500, verbose=0)).numpy()
@@ -131,17 +129,17 @@ if not args.watch:
     path = args.checkpoint or latest()
     if path is None:
         fail(f"no checkpoint in {train_dir} yet: run 07_cifar10_train.py first (or pass --train-dir)")
-    evaluate(*load_model_description(), path)
+    evaluate(*prepare(), path)
     sys.exit(0)
 
 print(f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
-seen, evaluations, model_parts = None, 0, None
+seen, evaluations, prepared = None, 0, None
 try:
     while args.max_evals is None or evaluations < args.max_evals:
         path = latest()
         if path is not None and path != seen:
-            model_parts = model_parts or load_model_description()
-            evaluate(*model_parts, path)
+            prepared = prepared or prepare()
+            evaluate(*prepared, path)
             seen, evaluations = path, evaluations + 1
             continue
         time.sleep(args.interval)

@@ -23,7 +23,6 @@ import collections
 import hashlib
 import json
 import math
-import os
 import re
 import signal
 import sys
@@ -60,9 +59,7 @@ parser.add_argument("--evaluate", action="store_true", help="measure the saved m
 common.add_common_args(parser)
 args = parser.parse_args()
 common.set_seed(args.seed)
-for name in ("start", "acrostic"):  # under a non-UTF-8 locale, argv arrives undecoded: repair it
-    if getattr(args, name):
-        setattr(args, name, os.fsencode(getattr(args, name)).decode("utf-8", errors="replace"))
+args.start, args.acrostic = common.argv_text(args.start), common.argv_text(args.acrostic)
 
 
 def fail(message):

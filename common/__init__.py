@@ -15,6 +15,6 @@ from .datasets import (DataError, load_mnist, load_cifar10, cifar10_files, cifar
                        read_cifar10_bin, load_tang_poems, CIFAR10_CLASSES)
 from .normalize import (minmax_fit, zscore_fit, normalize_fit, normalize_apply,  # noqa: E402
                         save_params, load_params)
-from .utils import set_seed, add_common_args, output_dir, save_figure, plt_headless  # noqa: E402
+from .utils import set_seed, add_common_args, output_dir, save_figure, plt_headless, argv_text  # noqa: E402
 
 from .nan_guard import NanGuard, NanGuardCallback, NanLossError  # noqa: E402

@@ -30,20 +30,14 @@ def resolve_data_dir(data_dir=None):
     return Path(chosen).expanduser().resolve()
 
 
-def file_digest(path, algorithm):
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _checksum_matches(path, md5=None, sha256=None):
-    if sha256 and file_digest(path, "sha256") != sha256.lower():
-        return False
-    if md5 and file_digest(path, "md5") != md5.lower():
-        return False
-    return True
+    wanted = {name: value.lower() for name, value in (("md5", md5), ("sha256", sha256)) if value}
+    digests = {name: hashlib.new(name) for name in wanted}
+    with open(path, "rb") as f:  # one pass over the file, however many checksums are given
+        for block in iter(lambda: f.read(1 << 20), b""):
+            for digest in digests.values():
+                digest.update(block)
+    return all(digests[name].hexdigest() == value for name, value in wanted.items())
 
 
 class _Progress:

@@ -1,4 +1,5 @@
 """Seeds, output folder, PNG figures and the command-line flags every script shares."""
+import os
 import random
 from pathlib import Path
 
@@ -47,3 +48,19 @@ def plt_headless():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
+def argv_text(text):
+    """Command-line text (a Chinese column name, a poem's first character) as real Unicode.
+
+    Under a locale that is not UTF-8 (LANG=C with PYTHONUTF8=0, a Latin-1 locale) Python decodes
+    the bytes a UTF-8 terminal sent with the wrong code. If the original bytes are valid UTF-8,
+    decode them as UTF-8; otherwise (e.g. a GBK terminal under a GBK locale, decoded correctly)
+    keep the text as it is.
+    """
+    if text is None:
+        return None
+    try:
+        return os.fsencode(text).decode("utf-8")
+    except UnicodeDecodeError:
+        return text

@@ -76,6 +76,24 @@ def test_local_file_used_without_network_and_warns_on_mismatch(tmp_path, capsys)
     assert err.count("warning") == 1 and "checksum" in err
 
 
+def test_both_checksums_must_match(tmp_path):
+    from common.download import _checksum_matches
+    (tmp_path / "f.bin").write_bytes(PAYLOAD)
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    assert _checksum_matches(tmp_path / "f.bin", md5=PAYLOAD_MD5.upper(), sha256=sha)
+    assert not _checksum_matches(tmp_path / "f.bin", md5=PAYLOAD_MD5, sha256="0" * 64)
+    assert not _checksum_matches(tmp_path / "f.bin", md5="0" * 32, sha256=sha)
+
+
+def test_argv_text_repairs_undecoded_utf8_and_keeps_gbk(monkeypatch):
+    import os
+    monkeypatch.setattr(os, "fsencode", lambda text: text.encode("latin-1"))  # a Latin-1 locale
+    assert common.argv_text("会员".encode("utf-8").decode("latin-1")) == "会员"
+    monkeypatch.setattr(os, "fsencode", lambda text: text.encode("gbk"))  # a GBK locale, right already
+    assert common.argv_text("会员") == "会员"
+    assert common.argv_text(None) is None
+
+
 def test_validate_rejects_bad_download(http_root, tmp_path):
     www, base = http_root
     (www / "p.json").write_text("{not json", encoding="utf-8")

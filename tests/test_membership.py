@@ -80,6 +80,17 @@ def test_own_csv_training_and_predict_roundtrip(tmp_path):
             assert abs(float(new[column]) - float(row[column])) < 1e-5
 
 
+def test_chinese_column_names_under_a_non_utf8_locale(tmp_path):
+    rows = [[i % 17, f"u{i}", "是" if i % 17 > 8 else "否"] for i in range(120)]
+    data = _write_csv(tmp_path / "会员.csv", ["访问次数", "name", "是否会员"], rows)
+    c_locale = {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+                "PYTHONIOENCODING": None}
+    result = run_script("05_membership.py", "--csv", data, "--label", "是否会员", "--features", "访问次数",
+                        "--out-dir", tmp_path / "out", "--epochs", 2, env=c_locale)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "label '是否会员'" in result.stdout and "test accuracy:" in result.stdout
+
+
 def test_predict_refuses_other_columns(tmp_path):
     data = _own_data(tmp_path / "mine.csv")
     assert run_script("05_membership.py", "--csv", data, "--label", "status", "--features",
