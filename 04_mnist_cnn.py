@@ -13,7 +13,7 @@ Run
   python 04_mnist_cnn.py --image my_digit.png       predict digits in your own pictures
                                                     (PNG/JPG, any size, a phone photo works)
 Expected
-  test accuracy: ≈0.9935 after 10 epochs; 99.0% is first reached after 3-4 epochs (21-28 s)
+  test accuracy: ≈0.9935 after 10 epochs; 99.0% first reached after 21-28 s of training
   (README: bench/mnist_speed.py compares it with the keras-io convnet)
 """
 import argparse
@@ -117,7 +117,7 @@ def train():
         warmup_target=args.lr, warmup_steps=warmup)
     #    use_ema: the optimizer also keeps an exponential moving average of the weights (about
     #    the last 100 steps). The average is steadier than the latest, noisy step, so it is
-    #    what gets evaluated after each epoch and saved at the end: 99% comes an epoch sooner.
+    #    what gets evaluated after each epoch and saved at the end (README: 99% sooner).
     model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=0.99),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   steps_per_execution=20)  # measured: XLA (jit_compile) made this model slower

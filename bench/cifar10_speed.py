@@ -12,7 +12,8 @@ Steps (one after the other, same machine):
      one checkpoint every 10 minutes, and each is evaluated afterwards with 08 (flip TTA).
   2. The old recipe for the same number of training minutes (or --old-minutes), its test
      accuracy measured every --eval-every minutes (evaluation time not counted).
-  3. A table: accuracy at equal training times, and minutes to reach 80%.
+  3. A table: both accuracy curves side by side (each at its own measurement minutes), and
+     minutes to reach 80%.
 
 Run (a benchmark, not a test; takes 2× the training time, ≈2 hours on a 2-core CPU):
   TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py
@@ -155,6 +156,7 @@ def main():
         cells = [f"{c[i][0]:.1f} → {c[i][2]:.3f}" if i < len(c) else "" for c in (ours, old)]
         print(f"| {cells[0]} | {cells[1]} |")
     print(f"| 80% first reached: {time_to(ours)} | 80% first reached: {time_to(old)} |")
+
 
 if __name__ == "__main__":
     main()
