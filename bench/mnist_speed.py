@@ -9,8 +9,9 @@ Both are run one after the other in fresh processes on the same machine. After e
 test accuracy is measured (not counted as training time). Printed for each run: seconds of
 training until the test accuracy first reached 99.0%, final accuracy, and the ratio of medians.
 
-Run (a benchmark, not a test; ≈10 minutes on a 2-core CPU):
-  TFDEMOS_DATA_DIR=../shared/data python bench/mnist_speed.py --runs 3 --peer-runs 1
+Run (a benchmark, not a test; ≈12 minutes on a 2-core CPU):
+  TFDEMOS_DATA_DIR=../shared/data python bench/mnist_speed.py --runs 3 --peer-runs 3
+  ... --runs 3 --peer-runs 0 --args='--batchnorm'     (a variant of 04 alone)
 """
 import argparse
 import json
@@ -86,30 +87,38 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="runs of 04_mnist_cnn.py (seeds 1..N)")
     parser.add_argument("--peer-runs", type=int, default=1, help="runs of the peer recipe")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--args", default="", metavar="'FLAGS'",
+                        help="extra flags for 04_mnist_cnn.py, e.g. --args='--batchnorm'")
     parser.add_argument("--peer", type=int, metavar="SEED", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer is not None:
         return peer_recipe(args.peer, args.data_dir)
 
     data = ["--data-dir", args.data_dir] if args.data_dir else []
+    ours_name = f"04_mnist_cnn.py {args.args}".strip()
     ours, peers = [], []
     for seed in range(1, args.runs + 1):
-        print(f"04_mnist_cnn.py, seed {seed}", flush=True)
+        print(f"{ours_name}, seed {seed}", flush=True)
         epochs = run_process([sys.executable, "04_mnist_cnn.py", "--seed", str(seed),
-                              "--out-dir", str(ROOT / "outputs" / "bench"), *data])
+                              "--out-dir", str(ROOT / "outputs" / "bench"), *data, *args.args.split()])
         ours.append(summarize("04", epochs))
     for seed in range(1, args.peer_runs + 1):
         print(f"peer recipe (keras-io Simple MNIST convnet), seed {seed}", flush=True)
         peers.append(summarize("peer", run_process([sys.executable, __file__, "--peer", str(seed), *data])))
 
     def median_time(runs):
+        if not runs:
+            return None
         times = [t for t, _ in runs if t is not None]
         return statistics.median(times) if len(times) == len(runs) else None
 
     ours_t, peer_t = median_time(ours), median_time(peers)
     print("\n| recipe | runs | median s to 99.0% | final accuracy (median) |")
     print("|---|---|---|---|")
-    for name, runs, t in (("04_mnist_cnn.py", ours, ours_t), ("keras-io Simple MNIST convnet", peers, peer_t)):
+    for name, runs, t in ((ours_name, ours, ours_t),
+                          ("keras-io Simple MNIST convnet", peers, peer_t)):
+        if not runs:
+            continue
         shown = f"{t:.1f}" if t is not None else "not reached in every run"
         print(f"| {name} | {len(runs)} | {shown} | {statistics.median(f for _, f in runs):.4f} |")
     if ours_t and peer_t:
