@@ -109,7 +109,8 @@ def train():
     # 1. Data: the whole training set stays in memory as one tensor; tf.data shuffles only the
     #    image *numbers* and gathers each batch by number. One endless stream serves every
     #    epoch, so nothing is rebuilt between epochs (measured: fit() on numpy arrays builds a
-    #    new pipeline each epoch, which cost ≈3.5 s at the start of about every second epoch).
+    #    new pipeline each epoch, which here cost ≈3.5 s at the start of about every second
+    #    epoch).
     (x_train, y_train), (x_test, y_test) = common.load_mnist(args.data_dir)
     images = tf.constant(x_train[:args.max_train, :, :, None].astype(np.float32) / 255)
     labels = tf.constant(y_train[:args.max_train].astype(np.int32))
