@@ -21,18 +21,20 @@ TF1 → TF2 (the article's code vs. this file)
   optimizer.minimize(loss)            → tf.GradientTape records, tape.gradient gives d(loss)/dW
   xrange(201)                         → range(201) (Python 3)
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
 
 import numpy as np
 
-import common
-import tensorflow as tf
-
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--steps", type=int, default=201, help="gradient steps in part 2")
-parser.add_argument("--lr", type=float, default=0.5, help="learning rate in part 2")
+parser.add_argument("--steps", type=common.positive_int, default=201, help="gradient steps in part 2")
+parser.add_argument("--lr", type=common.positive_float, default=0.5, help="learning rate in part 2")
 common.add_common_args(parser, seed=0)
 args = parser.parse_args()
+
+import tensorflow as tf  # noqa: E402  (after the flags: --help and typos answer at once)
+
 common.set_seed(args.seed)
 plt = common.plt_headless()
 

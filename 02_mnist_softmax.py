@@ -14,25 +14,27 @@ Run
 Expected
   test accuracy: 0.92xx (article: 0.9252)
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
-import sys
 import time
 
 import numpy as np
 
-import common
-import keras
-import tensorflow as tf
-
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--steps", type=int, default=5000, help="training steps (batches of --batch-size)")
-parser.add_argument("--batch-size", type=int, default=100)
-parser.add_argument("--lr", type=float, default=0.5, help="gradient descent learning rate")
-parser.add_argument("--eval-every", type=int, default=50, help="print test accuracy every N steps")
+parser.add_argument("--steps", type=common.positive_int, default=5000,
+                    help="training steps (batches of --batch-size)")
+parser.add_argument("--batch-size", type=common.positive_int, default=100)
+parser.add_argument("--lr", type=common.positive_float, default=0.5, help="gradient descent learning rate")
+parser.add_argument("--eval-every", type=common.positive_int, default=50, help="print test accuracy every N steps")
 parser.add_argument("--naive-loss", action="store_true",
                     help="use the hand-written -sum(y_true * log(softmax)) instead of the stable op")
 common.add_common_args(parser)
 args = parser.parse_args()
+
+import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+import tensorflow as tf  # noqa: E402
+
 common.set_seed(args.seed)
 plt = common.plt_headless()
 
@@ -91,22 +93,21 @@ guard = common.NanGuard(hint="(try without --naive-loss)" if args.naive_loss els
 lr = tf.constant(args.lr)
 test_labels = tf.constant(y_test, tf.int32)
 order = np.random.permutation(len(x_train))
+if args.batch_size > len(x_train):
+    common.fail(f"--batch-size {args.batch_size} 大于训练图片数 {len(x_train)} / is larger than the "
+                f"{len(x_train)} training images")
 history, start = [], time.time()
-try:
-    for step in range(1, args.steps + 1):
-        first = (step - 1) * args.batch_size % len(x_train)
-        if first + args.batch_size > len(x_train):  # new epoch: reshuffle
-            order, first = np.random.permutation(len(x_train)), 0
-        rows = order[first:first + args.batch_size]
-        loss = train_step(x_train[rows], y_train_onehot[rows], lr)
-        guard.check(step, loss, rows=(first, first + args.batch_size))
-        if step % args.eval_every == 0 or step == args.steps:
-            acc = float(accuracy(x_test, test_labels))
-            history.append((step, acc))
-            print(f"step {step:5d}  loss {float(loss):.4f}  test accuracy {acc:.4f}")
-except common.NanLossError as error:
-    print(error, file=sys.stderr)
-    sys.exit(1)
+for step in range(1, args.steps + 1):  # a NaN stops here with the guard's message (exit 1)
+    first = (step - 1) * args.batch_size % len(x_train)
+    if first + args.batch_size > len(x_train):  # new epoch: reshuffle
+        order, first = np.random.permutation(len(x_train)), 0
+    rows = order[first:first + args.batch_size]
+    loss = train_step(x_train[rows], y_train_onehot[rows], lr)
+    guard.check(step, loss, rows=(first, first + args.batch_size))
+    if step % args.eval_every == 0 or step == args.steps:
+        acc = float(accuracy(x_test, test_labels))
+        history.append((step, acc))
+        print(f"step {step:5d}  loss {float(loss):.4f}  test accuracy {acc:.4f}")
 print(f"trained {args.steps} steps in {time.time() - start:.1f} s")
 
 # 6. Look inside (文章 四.5 打印变量): tensors print directly in TF2.
@@ -138,6 +139,6 @@ common.save_figure(fig, "02_mnist_softmax_weights", out)
 # The same model as a Keras layer, so it can be saved and reloaded like the others.
 model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
 model.layers[0].set_weights([W.numpy(), b.numpy()])
-model.save(out / "02_mnist_softmax.keras")
+common.save_keras_model(model, out / "02_mnist_softmax.keras")
 print(f"saved model: {out / '02_mnist_softmax.keras'}")
 print(f"test accuracy: {float(accuracy(x_test, test_labels)):.4f}")

@@ -11,23 +11,25 @@ Run
 Expected
   test accuracy: 0.98xx (article's feed-forward version: 97%)
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
-import sys
 import time
 
 import numpy as np
 
-import common
-import keras
-
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--epochs", type=int, default=8)
-parser.add_argument("--batch-size", type=int, default=128)
-parser.add_argument("--lr", type=float, default=2e-3, help="peak Adam learning rate")
-parser.add_argument("--hidden", type=int, default=512, help="units in each of the two hidden layers")
-parser.add_argument("--max-train", type=int, default=None, help="use only N training images (quick tries)")
+parser.add_argument("--epochs", type=common.positive_int, default=8)
+parser.add_argument("--batch-size", type=common.positive_int, default=128)
+parser.add_argument("--lr", type=common.positive_float, default=2e-3, help="peak Adam learning rate")
+parser.add_argument("--hidden", type=common.positive_int, default=512, help="units in each of the two hidden layers")
+parser.add_argument("--max-train", type=common.positive_int, default=None,
+                    help="use only N training images (quick tries)")
 common.add_common_args(parser)
 args = parser.parse_args()
+
+import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+
 common.set_seed(args.seed)
 plt = common.plt_headless()
 
@@ -65,13 +67,9 @@ class PrintTestAccuracy(keras.callbacks.Callback):
 
 
 start = time.time()
-try:
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_data=(x_test, y_test), verbose=0,
-                        callbacks=[PrintTestAccuracy(), common.NanGuardCallback(args.batch_size)])
-except common.NanLossError as error:
-    print(error, file=sys.stderr)
-    sys.exit(1)
+history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
+                    validation_data=(x_test, y_test), verbose=0,  # a NaN stops here (exit 1)
+                    callbacks=[PrintTestAccuracy(), common.NanGuardCallback(args.batch_size)])
 print(f"trained {args.epochs} epochs in {time.time() - start:.1f} s")
 
 # 5. Verify: curve, a few predictions, saved model, final accuracy.
@@ -90,7 +88,7 @@ probabilities = keras.ops.softmax(model.predict(x_test[:3], verbose=0)).numpy()
 for i in range(3):
     print(f"image {i} (label {y_test[i]}): predicted {probabilities[i].argmax()} "
           f"({probabilities[i].max():.1%})")
-model.save(out / "03_mnist_mlp.keras")
+common.save_keras_model(model, out / "03_mnist_mlp.keras")
 print(f"saved model: {out / '03_mnist_mlp.keras'}")
 _, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy: {test_accuracy:.4f}")

@@ -16,6 +16,8 @@ Expected
   test accuracy: ≈0.994 after 15 epochs; 99.0% first reached after 12-14 s of training
   (README: bench/mnist_speed.py compares it with the keras-io convnet)
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
 import sys
 import time
@@ -23,20 +25,22 @@ from pathlib import Path
 
 import numpy as np
 
-import common
-import keras
-import tensorflow as tf
-
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--epochs", type=int, default=15)
-parser.add_argument("--batch-size", type=int, default=125, help="125 divides the 60,000 images exactly")
-parser.add_argument("--lr", type=float, default=0.003, help="peak Adam learning rate")
-parser.add_argument("--max-train", type=int, default=None, help="use only N training images (quick tries)")
+parser.add_argument("--epochs", type=common.positive_int, default=15)
+parser.add_argument("--batch-size", type=common.positive_int, default=125,
+                    help="125 divides the 60,000 images exactly")
+parser.add_argument("--lr", type=common.positive_float, default=0.003, help="peak Adam learning rate")
+parser.add_argument("--max-train", type=common.positive_int, default=None,
+                    help="use only N training images (quick tries)")
 parser.add_argument("--image", nargs="+", metavar="PATH", help="predict the digit in these pictures")
 parser.add_argument("--batchnorm", action="store_true", help="BatchNorm after each convolution (slower on a CPU)")
 parser.add_argument("--retrain", action="store_true", help="train even if a saved model exists")
 common.add_common_args(parser)
 args = parser.parse_args()
+
+import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+import tensorflow as tf  # noqa: E402
+
 common.set_seed(args.seed)
 out = common.output_dir(args.out_dir)
 model_path = out / "04_mnist_cnn.keras"
@@ -162,7 +166,7 @@ def train():
     ax.set_ylabel("test accuracy")
     ax.grid(True)
     common.save_figure(fig, "04_mnist_cnn_curve", out)
-    model.save(model_path)
+    common.save_keras_model(model, model_path)
     print(f"saved model: {model_path}")
     print(f"test accuracy: {curve[-1]:.4f}")
     return model
@@ -180,19 +184,28 @@ def prepare_digit(path):
     try:
         with Image.open(path) as picture:
             picture = ImageOps.exif_transpose(picture)  # phone photos store rotation separately
+            if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+                # Drawing apps export ink on a transparent background: put it on white paper.
+                paper = Image.new("RGBA", picture.size, "white")
+                picture = Image.alpha_composite(paper, picture.convert("RGBA"))
             gray = np.asarray(picture.convert("L"), dtype=np.float32)
     except FileNotFoundError:
-        raise ValueError("file not found")
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"not an image file (PNG/JPG expected): {error}")
+        raise ValueError("找不到文件 / file not found")
+    except IsADirectoryError:
+        raise ValueError("这是文件夹，不是图片 / this is a folder, not a picture")
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"图片太大，请缩小到几百像素宽再试 / picture too large; shrink it to a few "
+                         f"hundred pixels and try again ({error})")
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(f"不是图片文件（应为 PNG/JPG）/ not an image file (PNG/JPG expected): {error}")
 
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) > 127:  # light paper: invert so the ink is bright, as in MNIST
         gray = 255 - gray
     ink = np.clip(gray - np.median(border if np.median(border) <= 127 else 255 - border), 0, None)
     if ink.max() < 40:  # less than ~15% contrast anywhere: nothing written
-        raise ValueError("the picture looks blank (no digit found); use dark ink on light paper "
-                         "or light on dark, with the digit filling a good part of the picture")
+        raise ValueError("图片里好像没有数字 / the picture looks blank (no digit found); use dark ink "
+                         "on light paper or light on dark, with the digit filling a good part of it")
     ink = ink / ink.max()
     ink[ink < 0.25] = 0  # paper texture and shadows are not ink
 
@@ -231,17 +244,18 @@ def predict_images(model, paths):
 
 
 # ---------------------------------------------------------------- main
-try:
-    if args.image and model_path.exists() and not args.retrain:
+if args.image and model_path.exists() and not args.retrain:
+    try:
         model = keras.models.load_model(model_path)
-        print(f"using saved model {model_path}")
-    else:
-        if args.image:
-            print(f"no saved model at {model_path}: training one first")
-        model = train()
-except common.NanLossError as error:
-    print(error, file=sys.stderr)
-    sys.exit(1)
+    except Exception as error:  # zero bytes, cut short, another program's file: all say the same
+        common.fail(f"保存的模型已损坏：{model_path}\n用 --retrain 重新训练（约 1 分钟）。\n"
+                    f"the saved model is damaged ({type(error).__name__}); train it again with "
+                    f"--retrain (about a minute)")
+    print(f"using saved model {model_path}")
+else:
+    if args.image:
+        print(f"no saved model at {model_path}: training one first")
+    model = train()  # a NaN stops here with the guard's message (exit 1)
 
 if args.image:
     sys.exit(2 if predict_images(model, [Path(p) for p in args.image]) else 0)

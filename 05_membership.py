@@ -22,38 +22,36 @@ import argparse
 import csv
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import common
+from common import fail  # bad input: one clear message and exit code 2, never a traceback
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--csv", help="train on your own CSV instead of the generated data")
 parser.add_argument("--label", help="with --csv: the label column (0/1 or two distinct values)")
 parser.add_argument("--features", help="with --csv: comma-separated feature columns (default: all others)")
-parser.add_argument("--dropna", action="store_true", help="with --csv: drop rows with missing values")
-parser.add_argument("--test-split", type=float, default=0.2, help="with --csv: stratified test share")
+parser.add_argument("--dropna", action="store_true",
+                    help="with --csv / --predict: skip rows with missing values")
+parser.add_argument("--test-split", type=common.fraction, default=0.2, help="with --csv: stratified test share")
 parser.add_argument("--predict", metavar="NEW_CSV", help="score NEW_CSV with the saved model")
 parser.add_argument("--raw-features", action="store_true",
                     help="unscaled inputs (IP as one integer, Unix time) + the hand-written log loss")
-parser.add_argument("--normalize", choices=["none", "minmax", "zscore"], default="none",
-                    help="scale features, fitted on the training rows only")
-parser.add_argument("--hidden", type=int, default=0, help="also train an MLP with this many hidden units")
-parser.add_argument("--rows", type=int, default=7700, help="rows to generate (last 1,000 are the test set)")
-parser.add_argument("--epochs", type=int, default=40)
-parser.add_argument("--batch-size", type=int, default=100)
-parser.add_argument("--lr", type=float, default=0.5, help="gradient descent learning rate")
+parser.add_argument("--normalize", choices=["none", "minmax", "zscore"], default=None,
+                    help="scale features, fitted on the training rows only (default: zscore with --csv, "
+                         "none for the generated data, whose 11 features are already in [0, 1])")
+parser.add_argument("--hidden", type=common.nonnegative_int, default=0,
+                    help="also train an MLP with this many hidden units")
+parser.add_argument("--rows", type=common.at_least(200), default=7700,
+                    help="rows to generate (last 1,000 are the test set)")
+parser.add_argument("--epochs", type=common.positive_int, default=40)
+parser.add_argument("--batch-size", type=common.positive_int, default=100)
+parser.add_argument("--lr", type=common.positive_float, default=0.5, help="gradient descent learning rate")
 common.add_common_args(parser, seed=2017)
 args = parser.parse_args()
 args.label, args.features = common.argv_text(args.label), common.argv_text(args.features)  # 中文列名, any locale
-
-
-def fail(message):
-    """Bad input: one clear line and exit code 2, never a traceback."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 # ================================================================ 1. the stand-in data set
@@ -100,8 +98,7 @@ def generate_membership_csv(path, rows, seed):
     flags = {name: rng.random(rows) < np.where(member, p_member, p_other)
              for name, (p_member, p_other) in HIDDEN_MODEL["flags"].items()}
     qq = 10_000_000 + rng.choice(2_990_000_000, rows, replace=False)  # unique QQ numbers
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with common.atomic_open(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(RAW_COLUMNS)
         for i in range(rows):
@@ -133,22 +130,33 @@ def bayes_member_probability(table):
 
 # ================================================================ 2. reading CSVs, carefully
 def read_csv(path):
-    """Header and rows as lists of strings; clear errors for a missing or empty file."""
+    """Header and rows as lists of strings; one clear message for each way a CSV can be wrong."""
     path = Path(path)
+    if path.is_dir():
+        fail(f"{path} 是文件夹，不是 CSV 文件 / is a folder, not a CSV file")
     if not path.is_file():
-        fail(f"file not found: {path}")
+        fail(f"找不到文件 / file not found: {path}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
     except UnicodeDecodeError:
-        fail(f"{path} is not UTF-8 text; save it as CSV UTF-8")
+        fail(f"{path} 不是 UTF-8 编码（Excel 默认存成 GBK）：请在 Excel 里“另存为 → CSV UTF-8”。\n"
+             f"{path} is not UTF-8 text (GBK?); save it as \"CSV UTF-8\"")
     except csv.Error as error:
-        fail(f"{path} is not a readable CSV ({error})")
+        fail(f"{path} 不是可读的 CSV / is not a readable CSV ({error})")
     if not rows:
-        fail(f"{path} is empty")
+        fail(f"{path} 是空文件 / is empty")
     header = [name.strip() for name in rows[0]]
+    if len(header) == 1:
+        for mark, name in ((";", "semicolons ;"), ("\t", "tabs"), ("|", "bars |")):
+            if mark in header[0]:
+                fail(f"{path} 的各列看起来是用 {mark!r} 分隔的；请存成逗号分隔的 CSV。\n"
+                     f"{path}: its columns look separated by {name}; save it with commas")
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        fail(f"{path}: 列名重复 / duplicate column names: {', '.join(duplicates)}; give each column its own name")
     if len(rows) < 2:
-        fail(f"{path} has a header but no data rows")
+        fail(f"{path} 只有表头，没有数据 / has a header but no data rows")
     return header, rows[1:]
 
 
@@ -223,7 +231,7 @@ def stratified_split(labels, share, rng):
 
 
 # ================================================================ 3. the model, as in 02
-def train_model(x_train, y_train, hidden, naive_loss, seed):
+def train_model(x_train, y_train, hidden, naive_loss, seed, lr, epochs, batch_size):
     """Softmax regression (hidden=0) or a one-hidden-layer MLP, trained by plain gradient descent."""
     import tensorflow as tf
     tf.random.set_seed(seed)
@@ -250,7 +258,7 @@ def train_model(x_train, y_train, hidden, naive_loss, seed):
             else:
                 loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y_onehot, logits=logits))
         for p, g in zip(params, tape.gradient(loss, params)):
-            p.assign_sub(args.lr * g)
+            p.assign_sub(lr * g)
         return loss
 
     x_train = x_train.astype(np.float32)
@@ -258,14 +266,14 @@ def train_model(x_train, y_train, hidden, naive_loss, seed):
     guard = common.NanGuard(hint="Try --normalize minmax or --normalize zscore." if naive_loss else "")
     rng = np.random.default_rng(seed)
     step = 0
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(1, epochs + 1):
         order = rng.permutation(len(x_train))
-        for first in range(0, len(x_train), args.batch_size):
-            rows = order[first:first + args.batch_size]
+        for first in range(0, len(x_train), batch_size):
+            rows = order[first:first + batch_size]
             step += 1
             loss = train_step(x_train[rows], y_onehot[rows])
             guard.check(step, loss, rows=(first, first + len(rows)))
-        if epoch in (1, args.epochs) or epoch % 10 == 0:
+        if epoch in (1, epochs) or epoch % 10 == 0:
             print(f"  epoch {epoch:3d} (step {step}): loss {float(loss):.4f}")
     return [p.numpy() for p in params]
 
@@ -286,9 +294,14 @@ out = common.output_dir(args.out_dir)
 bundle_path = out / "05_membership_model.json"
 
 if args.predict:
-    if not bundle_path.exists():
-        fail(f"no saved model at {bundle_path}; train first (run without --predict)")
-    bundle = json.loads(bundle_path.read_text(encoding="utf-8"))
+    if not bundle_path.is_file():
+        fail(f"还没有保存的模型 / no saved model at {bundle_path}; train first (run without --predict)")
+    try:
+        bundle = json.loads(bundle_path.read_text(encoding="utf-8"))
+        bundle["weights"], bundle["input_columns"], bundle["normalization"]["kind"]  # noqa: B018
+    except (ValueError, KeyError, TypeError) as error:
+        fail(f"保存的模型已损坏 / the saved model {bundle_path} is damaged ({type(error).__name__}); "
+             f"train again (run without --predict)")
     header, rows = read_csv(args.predict)
     missing = [c for c in bundle["input_columns"] if c not in header]
     if missing:
@@ -297,20 +310,30 @@ if args.predict:
     extra = [c for c in header if c not in bundle["input_columns"]]
     if extra:
         print(f"note: columns not used by the model are copied through: {', '.join(extra)}")
+    # The same missing-value rule as in training: refuse, or with --dropna skip those rows
+    # (they are copied to the output with empty probabilities, so row numbers still line up).
     if bundle["source"] == "generated":
-        x, _ = article_features(membership_table(header, rows, args.predict), raw=bundle["raw_features"])
+        kept = [i for i in range(len(rows))
+                if all(v.lower() not in MISSING for v in (column_values(header, rows, c)[i]
+                                                          for c in bundle["input_columns"]))]
+        if len(kept) < len(rows) and not args.dropna:
+            fail(f"{args.predict}: missing values in {len(rows) - len(kept)} row(s); fill them in or pass --dropna")
+        x, _ = article_features(membership_table(header, [rows[i] for i in kept], args.predict),
+                                raw=bundle["raw_features"])
     else:
-        x, kept = numeric_columns(header, rows, bundle["input_columns"], args.predict, dropna=False)
+        x, kept = numeric_columns(header, rows, bundle["input_columns"], args.predict, dropna=args.dropna)
     x = common.normalize_apply(bundle["normalization"], x)
-    probabilities = predict_proba([np.array(w) for w in bundle["weights"]], x)
+    probabilities = dict(zip(kept, predict_proba([np.array(w) for w in bundle["weights"]], x)))
     target = Path(args.predict).with_suffix(".predictions.csv")
-    with open(target, "w", newline="", encoding="utf-8-sig") as f:  # -sig: Excel reads it as UTF-8
+    with common.atomic_open(target, encoding="utf-8-sig", newline="") as f:  # -sig: Excel reads UTF-8
         writer = csv.writer(f)
         writer.writerow(header + [f"p_{c}" for c in bundle["classes"]])
-        for row, p in zip(rows, probabilities):
-            writer.writerow(row + [f"{v:.6f}" for v in p])
-    print(f"scored {len(rows)} rows -> {target}")
-    sys.exit(0)
+        for i, row in enumerate(rows):
+            p = probabilities.get(i)
+            writer.writerow(row + ([f"{v:.6f}" for v in p] if p is not None else [""] * len(bundle["classes"])))
+    skipped = f" ({len(rows) - len(kept)} with missing values left blank)" if len(kept) < len(rows) else ""
+    print(f"scored {len(kept)} rows{skipped} -> {target}")
+    raise SystemExit(0)
 
 # ================================================================ 5. data → features
 common.set_seed(args.seed)
@@ -324,6 +347,11 @@ if args.csv:
     unknown = [c for c in names if c not in header]
     if unknown:
         fail(f"{args.csv} has no column(s) {', '.join(unknown)}; its columns are: {', '.join(header)}")
+    if args.label in names:
+        fail(f"--features 里包含了标签列 '{args.label}'（用答案去预测答案）/ --features lists the label "
+             f"'{args.label}' itself; leave it out")
+    if len(set(names)) < len(names):
+        fail(f"--features 里有重复的列 / --features names a column twice: {args.features}")
     if not names:
         fail(f"{args.csv}: no feature columns besides the label '{args.label}'")
     labels_text = column_values(header, rows, args.label)
@@ -338,6 +366,10 @@ if args.csv:
         fail(f"label '{args.label}' has {len(classes)} distinct value(s) ({', '.join(classes[:5])}); "
              f"this demo needs exactly two classes")
     y_all = np.array([classes.index(v) for v in labels_text])
+    smallest = min(np.bincount(y_all))
+    if smallest < 2 or len(y_all) < 10:
+        fail(f"{args.csv}: 数据太少 / too few rows to train and test ({len(y_all)} rows, {smallest} in the "
+             f"smaller class); need at least 10 rows and 2 of each class")
     train_rows, test_rows = stratified_split(y_all, args.test_split, np.random.default_rng(args.seed))
     input_columns, feature_names, source, raw = names, names, "csv", False
     class_names = classes
@@ -345,14 +377,15 @@ if args.csv:
     print(f"{args.csv}: {len(y_all)} rows, features {', '.join(names)}; label '{args.label}' "
           f"({classes[0]} / {classes[1]}); {len(test_rows)} held out for testing")
 else:
-    csv_path = Path(args.data_dir or common.SCRIPTS_DIR / "data") / "membership.csv"
+    # Made by this script, so it lives in the cache folder (common/paths.py), never in a data folder.
+    csv_path = common.cache_dir() / "membership.csv"
     # The generator's settings are stored beside the file: change any of them and it is rebuilt,
     # so the Bayes-optimal accuracy always matches the data.
     recipe = json.dumps({"rows": args.rows, "seed": args.seed, "hidden_model": HIDDEN_MODEL}, sort_keys=True)
     recipe_path = csv_path.with_suffix(".recipe.json")
-    if not (csv_path.exists() and recipe_path.exists() and recipe_path.read_text(encoding="utf-8") == recipe):
+    if not (csv_path.is_file() and recipe_path.is_file() and recipe_path.read_text(encoding="utf-8") == recipe):
         generate_membership_csv(csv_path, args.rows, seed=args.seed)
-        recipe_path.write_text(recipe, encoding="utf-8")
+        common.write_text(recipe_path, recipe)
         print(f"generated {args.rows} activity-log rows -> {csv_path}")
     header, rows = read_csv(csv_path)
     table = membership_table(header, rows, csv_path)
@@ -369,28 +402,38 @@ else:
     print(f"feature range over all rows: min {x_all.min():.4f}, max {x_all.max():.4f}")
 
 # Normalization is fitted on the training rows only, then applied to both (文章: 归一化).
-normalization = common.normalize_fit(args.normalize, x_all[train_rows])
+# Your own CSV is z-scored unless you say otherwise: raw columns in the hundreds next to 0/1
+# flags train badly (a real 30-column medical CSV: 0.76 unscaled, 0.97 z-scored, issue #11).
+normalize = args.normalize or ("zscore" if args.csv else "none")
+normalization = common.normalize_fit(normalize, x_all[train_rows])
 x_train = common.normalize_apply(normalization, x_all[train_rows])
 x_test = common.normalize_apply(normalization, x_all[test_rows])
 y_train, y_test = y_all[train_rows], y_all[test_rows]
+# Values such as 1e308 pass as numbers but overflow the mean/std or float32 (max ≈ 3.4e38).
+fitted = np.array([normalization[key] for key in ("mean", "std", "min", "max") if key in normalization])
+overflow = ~np.isfinite(np.concatenate([x_train, x_test, fitted.reshape(-1, x_train.shape[1])])).all(axis=0)
+if overflow.any():
+    j = int(np.flatnonzero(overflow)[0])
+    fail(f"列 '{feature_names[j]}' 的数值太大，无法计算 / column '{feature_names[j]}' has values too large "
+         f"to compute with (largest {np.abs(x_all[:, j]).max():.3g}); rescale it (e.g. divide by 1e6)")
 print(f"train {len(x_train)} rows, test {len(x_test)} rows, {x_train.shape[1]} features, "
-      f"normalization: {args.normalize}")
+      f"normalization: {normalize}" + (" (fitted on the training rows; --normalize none turns it off)"
+                                       if args.csv and not args.normalize else ""))
 
 # ================================================================ 6. train, verify, save
-try:
-    print("softmax regression:")
-    weights = train_model(x_train, y_train, 0, naive_loss=args.raw_features, seed=args.seed)
-    mlp_weights = None
-    if args.hidden:
-        print(f"MLP with {args.hidden} hidden units:")
-        mlp_weights = train_model(x_train, y_train, args.hidden, naive_loss=args.raw_features, seed=args.seed)
-except common.NanLossError as error:
-    print(error, file=sys.stderr)
-    sys.exit(1)
+# A NaN stops training with the guard's message and exit code 1.
+settings = dict(naive_loss=args.raw_features, seed=args.seed, lr=args.lr, epochs=args.epochs,
+                batch_size=args.batch_size)
+print("softmax regression:")
+weights = train_model(x_train, y_train, 0, **settings)
+mlp_weights = None
+if args.hidden:
+    print(f"MLP with {args.hidden} hidden units:")
+    mlp_weights = train_model(x_train, y_train, args.hidden, **settings)
 
 probabilities = predict_proba(weights, x_test)
 accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
-for i in range(5):  # 文章: "82% 非会员, 17.9% 会员"
+for i in range(min(5, len(y_test))):  # 文章: "82% 非会员, 17.9% 会员"
     p = probabilities[i]
     guess, actual = int(p.argmax()), int(y_test[i])
     who = f"QQ {ids[test_rows[i]]}" if source == "generated" else f"line {ids[test_rows[i]]}"
@@ -400,8 +443,8 @@ for i in range(5):  # 文章: "82% 非会员, 17.9% 会员"
 bundle = {"source": source, "raw_features": raw, "input_columns": input_columns,
           "feature_names": feature_names, "classes": class_names, "normalization": normalization,
           "weights": [w.tolist() for w in weights]}
-bundle_path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
-with open(out / "05_membership_test_predictions.csv", "w", newline="", encoding="utf-8-sig") as f:
+common.write_json(bundle_path, bundle, indent=None)
+with common.atomic_open(out / "05_membership_test_predictions.csv", encoding="utf-8-sig", newline="") as f:
     writer = csv.writer(f)
     writer.writerow(["id"] + [f"p_{c}" for c in class_names] + ["actual"])
     for i, p in zip(test_rows, probabilities):

@@ -12,20 +12,22 @@ Run
 Expected
   learned threshold ≈ 5.00 and `test accuracy: 1.0000` on 1,000 fresh samples.
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
 
 import numpy as np
 
-import common
-import tensorflow as tf
-
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--steps", type=int, default=20000, help="full-batch training steps")
-parser.add_argument("--lr", type=float, default=0.1, help="Adam learning rate")
-parser.add_argument("--train-size", type=int, default=6000)
-parser.add_argument("--test-size", type=int, default=1000)
+parser.add_argument("--steps", type=common.positive_int, default=20000, help="full-batch training steps")
+parser.add_argument("--lr", type=common.positive_float, default=0.1, help="Adam learning rate")
+parser.add_argument("--train-size", type=common.positive_int, default=6000)
+parser.add_argument("--test-size", type=common.positive_int, default=1000)
 common.add_common_args(parser, seed=0)
 args = parser.parse_args()
+
+import tensorflow as tf  # noqa: E402  (after the flags: --help and typos answer at once)
+
 common.set_seed(args.seed)
 
 

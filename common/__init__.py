@@ -1,6 +1,14 @@
-"""Shared helpers for the numbered demo scripts: data, NaN guard, normalization, seeds, plots."""
+"""Shared helpers for the numbered demo scripts: errors, flags, safe files, data, NaN guard, plots.
+
+Importing it is cheap (no TensorFlow): it installs the error boundary (errors.py) first, so
+even Ctrl-C during start-up ends in one line. The NaN guard, which needs Keras, loads on first use.
+"""
 import os
 import sys
+
+from . import errors as _errors
+
+_errors.install()
 
 # Quieter TensorFlow start-up; set TF_CPP_MIN_LOG_LEVEL=0 to see everything again.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -10,11 +18,22 @@ for _stream in (sys.stdout, sys.stderr):
     if hasattr(_stream, "reconfigure") and (_stream.encoding or "").lower() not in ("utf-8", "utf8"):
         _stream.reconfigure(encoding="utf-8", errors="replace")
 
-from .download import SCRIPTS_DIR, DownloadError, ArchiveError, fetch, resolve_data_dir, safe_extract_tar  # noqa: E402
+from .errors import UserError, NanLossError, fail  # noqa: E402
+from .paths import SCRIPTS_DIR, resolve_data_dir, cache_dir  # noqa: E402
+from .flags import (add_common_args, positive_int, nonnegative_int, positive_float,  # noqa: E402
+                    nonnegative_float, fraction, at_least)
+from .files import atomic_open, write_text, write_json, save_keras_model  # noqa: E402
+from .download import DownloadError, ArchiveError, fetch, safe_extract_tar  # noqa: E402
 from .datasets import (DataError, load_mnist, load_cifar10, cifar10_files, cifar10_dataset,  # noqa: E402
                        read_cifar10_bin, load_tang_poems, CIFAR10_CLASSES)
 from .normalize import (minmax_fit, zscore_fit, normalize_fit, normalize_apply,  # noqa: E402
                         save_params, load_params)
-from .utils import set_seed, add_common_args, output_dir, save_figure, plt_headless, argv_text  # noqa: E402
+from .utils import set_seed, output_dir, save_figure, plt_headless, argv_text  # noqa: E402
 
-from .nan_guard import NanGuard, NanGuardCallback, NanLossError  # noqa: E402
+
+def __getattr__(name):
+    """NanGuard and NanGuardCallback import Keras: load them only when a script uses them."""
+    if name in ("NanGuard", "NanGuardCallback"):
+        from . import nan_guard
+        return getattr(nan_guard, name)
+    raise AttributeError(f"module 'common' has no attribute {name!r}")

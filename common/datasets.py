@@ -6,17 +6,23 @@
 """
 import gzip
 import json
-import os
-import urllib.parse
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .download import SCRIPTS_DIR, fetch, resolve_data_dir, safe_extract_tar
+from .download import fetch, safe_extract_tar
+from .errors import UserError, describe_os_error
+from .files import write_text
+from .paths import cache_dir, resolve_data_dir
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A data file is present but damaged or not in the expected format."""
+
+
+def _cannot_read(path, error):
+    return UserError(f"无法读取 / cannot read {path}\n{describe_os_error(error)}")
 
 
 # ---------------------------------------------------------------- MNIST
@@ -37,10 +43,15 @@ IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 2051, 2049
 def read_idx_gz(path, magic):
     """Read one gzipped IDX file; check its magic number and that its size matches its header."""
     try:
-        with gzip.open(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as error:  # BadGzipFile is an OSError; truncation is EOFError
-        raise DataError(f"{path} is not a complete gzip file ({error}); delete it and run again "
+        with open(path, "rb") as f:
+            packed = f.read()
+    except OSError as error:  # no permission, a folder: the file may be fine, never "delete it"
+        raise _cannot_read(path, error) from error
+    try:
+        raw = gzip.decompress(packed)
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; truncation EOFError
+        raise DataError(f"文件已损坏，请删除后重新运行以重新下载：{path}\n"
+                        f"{path} is not a complete gzip file ({error}); delete it and run again "
                         f"to re-download") from error
     if len(raw) < 8 or int.from_bytes(raw[:4], "big") != magic:
         found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
@@ -91,32 +102,44 @@ def cifar10_files(data_dir=None):
 
     Uses `DATA/cifar10/cifar-10-batches-bin/` if it is already unpacked there; otherwise
     fetches `DATA/cifar10/cifar-10-binary.tar.gz` and unpacks it into this project's own
-    data/cifar10/ (the data folder may be read-only or shared), or into $TFDEMOS_CACHE_DIR/cifar10.
+    cache folder (common/paths.py: $TFDEMOS_CACHE_DIR, else data/ beside the scripts), so a
+    shared or read-only data folder is only ever read.
     """
     folder = resolve_data_dir(data_dir) / "cifar10"
     unpacked = folder / "cifar-10-batches-bin"
     if not _cifar10_batches_ok(unpacked):
         archive = fetch("cifar-10-binary.tar.gz", CIFAR10_URLS, folder, md5=CIFAR10_MD5)
-        cache = Path(os.environ.get("TFDEMOS_CACHE_DIR") or SCRIPTS_DIR / "data") / "cifar10"
+        cache = cache_dir() / "cifar10"
         unpacked = cache / "cifar-10-batches-bin"
         stamp = cache / "unpacked-from.txt"
         source = f"{archive.resolve()} {archive.stat().st_size}"
-        if not (_cifar10_batches_ok(unpacked) and stamp.exists()
+        if not (_cifar10_batches_ok(unpacked) and stamp.is_file()
                 and stamp.read_text(encoding="utf-8") == source):
             print(f"unpacking {archive} into {cache}", flush=True)
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise UserError(f"无法创建缓存文件夹 / cannot create the cache folder {cache}\n"
+                                f"{describe_os_error(error)}") from error
             safe_extract_tar(archive, cache)
             if not _cifar10_batches_ok(unpacked):
                 raise DataError(f"{archive} does not hold cifar-10-batches-bin/*.bin in the binary "
                                 f"layout (1 + 3072 bytes per record)")
-            stamp.write_text(source, encoding="utf-8")
+            write_text(stamp, source)
     return {"train": [str(unpacked / f) for f in CIFAR10_TRAIN_FILES],
             "test": [str(unpacked / f) for f in CIFAR10_TEST_FILES]}
 
 
 def read_cifar10_bin(paths):
     """Read binary batches into numpy: images uint8 N×32×32×3 (HWC), labels uint8 N."""
-    records = np.concatenate([np.fromfile(p, dtype=np.uint8).reshape(-1, CIFAR10_RECORD_BYTES)
-                              for p in paths])
+    try:
+        records = np.concatenate([np.fromfile(p, dtype=np.uint8).reshape(-1, CIFAR10_RECORD_BYTES)
+                                  for p in paths])
+    except OSError as error:
+        raise _cannot_read(paths, error) from error
+    except ValueError as error:  # a size that is not whole records
+        raise DataError(f"{paths}: not CIFAR-10 binary records of {CIFAR10_RECORD_BYTES} bytes "
+                        f"({error}); delete the unpacked folder and run again") from error
     labels = records[:, 0]
     if labels.max(initial=0) > 9:
         raise DataError(f"label byte {labels.max()} > 9 in {paths}: not CIFAR-10 binary records")
@@ -145,30 +168,56 @@ def cifar10_dataset(paths):
 
 
 # ---------------------------------------------------------------- Tang poems
+# Release 2.0.1 of the chinese-poetry npm package (MIT): a fixed release, so every file has a known
+# sha256 (common/checksums/). Both CDNs serve any file of a published npm version at
+# /npm/PACKAGE@VERSION/FILE (jsDelivr) and /PACKAGE@VERSION/FILE (unpkg).
 TANG_FILES = [f"poet.tang.{n}.json" for n in range(0, 58000, 1000)]
-_TANG_FOLDER = urllib.parse.quote("全唐诗")
 TANG_MIRRORS = [
-    f"https://raw.githubusercontent.com/chinese-poetry/chinese-poetry/master/{_TANG_FOLDER}/",
-    f"https://cdn.jsdelivr.net/gh/chinese-poetry/chinese-poetry@master/{_TANG_FOLDER}/",
+    "https://cdn.jsdelivr.net/npm/chinese-poetry@2.0.1/dist/quantangshi/",
+    "https://unpkg.com/chinese-poetry@2.0.1/dist/quantangshi/",
 ]
+TANG_MAX_BYTES = 16 * 2 ** 20  # each file is 1-3 MB
 
 
-def _read_poem_file(path):
+def tang_checksums():
+    listing = Path(__file__).with_name("checksums") / "tang-poems-2.0.1.sha256"
+    pairs = (line.split() for line in listing.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {name: digest for digest, name in pairs}
+
+
+def read_poem_file(path):
+    """A list of poems, each a dict whose 'paragraphs' is a list of lines; DataError otherwise."""
+    path = Path(path)
     try:
-        poems = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DataError(f"{path} is not UTF-8 JSON ({error}); delete it and run again") from error
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM (Windows editors add one) is fine
+        poems = json.loads(text)
+    except OSError as error:
+        raise _cannot_read(path, error) from error
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} 不是 UTF-8 编码（GBK？）：请用 UTF-8 重新保存，或删除后重新下载。\n"
+                        f"{path} is not UTF-8 ({error}); re-save it as UTF-8 or delete it to "
+                        f"re-download") from error
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path} 不是完整的 JSON（第 {error.lineno} 行）：删除后重新运行以重新下载。\n"
+                        f"{path} is not valid JSON ({error}); delete it and run again") from error
     if not isinstance(poems, list):
-        raise DataError(f"{path}: expected a JSON list of poems")
+        raise DataError(f"{path}: 应当是诗的列表 [...]，却是 {type(poems).__name__} / "
+                        f"expected a JSON list of poems, found a {type(poems).__name__}")
+    for number, poem in enumerate(poems):
+        lines = poem.get("paragraphs") if isinstance(poem, dict) else None
+        if not (isinstance(lines, list) and all(isinstance(line, str) for line in lines)):
+            raise DataError(f"{path}: 第 {number} 首诗的 \"paragraphs\" 应当是文字行的列表 / poem "
+                            f"{number}: \"paragraphs\" must be a list of lines, found {lines!r:.60}")
     return poems
 
 
 def load_tang_poems(data_dir=None):
     """All poems as dicts with 'title', 'author', 'paragraphs' (list of lines)."""
     folder = resolve_data_dir(data_dir) / "tang-poems"
+    checksums = tang_checksums()
     poems = []
     for name in TANG_FILES:
-        # The project publishes no checksums, so a download is checked by parsing it.
-        path = fetch(name, [m + name for m in TANG_MIRRORS], folder, validate=_read_poem_file)
-        poems.extend(p for p in _read_poem_file(path) if isinstance(p, dict))
+        path = fetch(name, [m + name for m in TANG_MIRRORS], folder, sha256=checksums[name],
+                     validate=read_poem_file, max_bytes=TANG_MAX_BYTES)
+        poems.extend(read_poem_file(path))
     return poems

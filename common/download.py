@@ -3,31 +3,36 @@
 One function, `fetch`, does what every demo needs before it can train:
 use the local copy if there is one, else try each mirror in turn, show progress,
 write `NAME.part` and rename it only after the checksum matched.
+Each download is capped in size and in total time; TFDEMOS_OFFLINE=1 never downloads.
 """
+import errno
 import hashlib
 import os
 import shutil
 import sys
 import tarfile
 import time
+import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
-SCRIPTS_DIR = Path(__file__).resolve().parent.parent
+from .errors import UserError, describe_os_error
+from .paths import SCRIPTS_DIR, resolve_data_dir  # noqa: F401  (re-exported)
 
 
-class DownloadError(RuntimeError):
+class DownloadError(UserError, RuntimeError):
     """Every mirror failed; the message says what to do offline."""
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(UserError, RuntimeError):
     """An archive is damaged or holds an unsafe member."""
 
 
-def resolve_data_dir(data_dir=None):
-    """--data-dir, else $TFDEMOS_DATA_DIR, else data/ beside the scripts."""
-    chosen = data_dir or os.environ.get("TFDEMOS_DATA_DIR") or SCRIPTS_DIR / "data"
-    return Path(chosen).expanduser().resolve()
+DEFAULT_MAX_BYTES = 400 * 2 ** 20  # the largest file here, CIFAR-10, is 163 MiB
+_LOCAL_DISK_ERRORS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR,
+                      getattr(errno, "EDQUOT", errno.ENOSPC)}
+DEFAULT_MAX_SECONDS = float(os.environ.get("TFDEMOS_DOWNLOAD_MINUTES") or 60) * 60
 
 
 def _checksum_matches(path, md5=None, sha256=None):
@@ -51,17 +56,21 @@ class _Progress:
             percent = 100 * done // self.total
             if percent >= self.next_mark:
                 bar = "#" * (percent // 5)
-                print(f"  {self.name}: [{bar:<20}] {percent:3d}%  {done:,} / {self.total:,} bytes",
-                      flush=True)
+                speed = done / max(time.time() - self.start, 1e-3) / 2 ** 20
+                print(f"  {self.name}: [{bar:<20}] {percent:3d}%  {done:,} / {self.total:,} bytes"
+                      f"  {speed:.2f} MB/s", flush=True)
                 self.next_mark = percent + 10
         elif done >= self.next_mark:
             print(f"  {self.name}: {done:,} bytes", flush=True)
             self.next_mark = done + (1 << 20)
 
 
-def _download_one(url, part_path, timeout):
+def _download_one(url, part_path, timeout, max_bytes, max_seconds):
+    started = time.time()
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
+        if total > max_bytes:
+            raise ValueError(f"server announces {total:,} bytes, more than the {max_bytes:,} expected")
         progress = _Progress(part_path.name[:-5], total)
         done = 0
         with open(part_path, "wb") as out:
@@ -72,11 +81,24 @@ def _download_one(url, part_path, timeout):
                 out.write(block)
                 done += len(block)
                 progress.update(done)
+                if done > max_bytes:
+                    raise ValueError(f"more than {max_bytes:,} bytes: not the expected file")
+                if time.time() - started > max_seconds:
+                    raise TimeoutError(f"took longer than {max_seconds / 60:g} min "
+                                       f"(TFDEMOS_DOWNLOAD_MINUTES raises the limit)")
         if total and done != total:
             raise OSError(f"connection closed after {done:,} of {total:,} bytes")
 
 
-def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=30):
+def _offline_help(filename, target):
+    return (f"请自行下载 {filename}（用上面任一网址，浏览器即可），放到：\n  {target}\n"
+            f"（或用 --data-dir / TFDEMOS_DATA_DIR 指向已有这个文件的文件夹）\n"
+            f"To work offline, download {filename} yourself (any URL above, in a browser) and put"
+            f" it at:\n  {target}\n(or point --data-dir / TFDEMOS_DATA_DIR at a folder that has it)")
+
+
+def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=30,
+          max_bytes=DEFAULT_MAX_BYTES, max_seconds=None):
     """Return the path of `folder/filename`, downloading it from `urls` if it is missing.
 
     A file that is already there is used without any network access; if its checksum
@@ -86,34 +108,67 @@ def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=
     folder = Path(folder)
     target = folder / filename
     if target.exists():
-        if (md5 or sha256) and not _checksum_matches(target, md5, sha256):
+        if not target.is_file():
+            raise UserError(f"{target} 是一个文件夹，这里应当是数据文件：请改名或删除它。\n"
+                            f"{target} is a folder where the data file should be: rename or remove it")
+        try:
+            matches = not (md5 or sha256) or _checksum_matches(target, md5, sha256)
+        except OSError as error:
+            raise UserError(f"无法读取 / cannot read {target}\n{describe_os_error(error)}") from error
+        if not matches:
             print(f"warning: {target} differs from the official file's checksum; using it anyway",
                   file=sys.stderr)
         return target
+    if os.environ.get("TFDEMOS_OFFLINE"):
+        raise DownloadError(f"找不到 {target}，且 TFDEMOS_OFFLINE 已设置（不下载）。\n"
+                            f"{target} is missing and TFDEMOS_OFFLINE is set (no downloads).\n"
+                            f"Official URLs:\n" + "\n".join(f"  {url}" for url in urls) + "\n"
+                            + _offline_help(filename, target))
 
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"无法创建数据文件夹 / cannot create the data folder {folder}\n"
+                        f"{describe_os_error(error)}") from error
     part = folder / (filename + ".part")
     failures = []
     for url in urls:
         print(f"downloading {url}", flush=True)
         try:
-            _download_one(url, part, timeout)
+            _download_one(url, part, timeout, max_bytes, max_seconds or DEFAULT_MAX_SECONDS)
             if not _checksum_matches(part, md5, sha256):
                 raise ValueError("checksum mismatch (corrupt or changed file)")
             if validate:
                 validate(part)
             os.replace(part, target)  # atomic: the real name only ever holds a whole, checked file
             return target
-        except (OSError, ValueError) as error:  # URLError and timeouts are OSErrors
+        except OSError as error:
+            if error.errno in _LOCAL_DISK_ERRORS and not isinstance(error, urllib.error.URLError):
+                # our own disk, not the network: full disk, no permission. Another mirror won't help.
+                raise UserError(f"无法保存下载的文件 / cannot save the download {part}\n"
+                                f"{describe_os_error(error)}") from error
+            failures.append(f"  {url}\n      -> {error}")
+            print(f"  failed: {error}; trying the next mirror", flush=True)
+        except ValueError as error:
             failures.append(f"  {url}\n      -> {error}")
             print(f"  failed: {error}; trying the next mirror", flush=True)
         finally:
             if part.exists():
                 part.unlink()
     raise DownloadError(
-        f"could not download {filename}. Tried:\n" + "\n".join(failures) +
-        f"\nTo work offline, download {filename} yourself (any URL above, in a browser) and put"
-        f" it at:\n  {target}\n(or point --data-dir / TFDEMOS_DATA_DIR at a folder that has it)")
+        f"无法下载 {filename}。could not download {filename}. Tried:\n" + "\n".join(failures)
+        + "\n" + _offline_help(filename, target))
+
+
+def _archive_fault(archive, destination, error):
+    """Damaged archive, or a folder we may not write? Advice must not destroy a good file."""
+    if isinstance(error, OSError) and error.errno in _LOCAL_DISK_ERRORS:
+        return UserError(f"无法解压到 {destination}（压缩包本身没有问题，不要删除它）。\n"
+                         f"cannot unpack into {destination} (the archive itself is fine; keep it)\n"
+                         f"{describe_os_error(error)}\n"
+                         f"设置 TFDEMOS_CACHE_DIR 指向一个可写的文件夹 / set TFDEMOS_CACHE_DIR to a writable folder")
+    return ArchiveError(f"压缩包已损坏，请删除后重新运行以重新下载：{archive}\n"
+                        f"{archive} is damaged ({error}); delete it and run again to re-download")
 
 
 def safe_extract_tar(archive, destination):
@@ -130,9 +185,11 @@ def safe_extract_tar(archive, destination):
             for member in members:
                 name = member.name.replace("\\", "/")
                 if name.startswith("/") or ".." in name.split("/") or name[1:2] == ":":
-                    raise ArchiveError(f"{archive}: unsafe member path {member.name!r}; not extracting")
+                    raise ArchiveError(f"{archive}: unsafe member path {member.name!r}; not extracting "
+                                       f"(压缩包含有不安全的路径，已拒绝解压)")
                 if not (member.isfile() or member.isdir()):
-                    raise ArchiveError(f"{archive}: member {member.name!r} is not a plain file")
+                    raise ArchiveError(f"{archive}: member {member.name!r} is not a plain file; not "
+                                       f"extracting (压缩包含有链接或特殊文件，已拒绝解压)")
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
             if hasattr(tarfile, "data_filter"):
@@ -144,9 +201,8 @@ def safe_extract_tar(archive, destination):
             if final.exists():
                 shutil.rmtree(final) if final.is_dir() else final.unlink()
             os.replace(entry, final)
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise ArchiveError(f"{archive} is damaged ({error}); delete it and run again to "
-                           f"re-download") from error
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+        raise _archive_fault(archive, destination, error) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return destination

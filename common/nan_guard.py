@@ -9,15 +9,13 @@ import math
 import keras
 import tensorflow as tf
 
+from .errors import NanLossError
+
 USUAL_CAUSES = (
     "usual causes: (1) unscaled inputs (large raw values overflow softmax/exp) -> scale them "
     "(divide by 255, min-max or z-score); (2) log(0) in a hand-written cross-entropy "
     "-sum(y_true*log(y)) -> use tf.nn.softmax_cross_entropy_with_logits; "
     "(3) learning rate too high -> lower --lr")
-
-
-class NanLossError(RuntimeError):
-    """Training produced NaN/Inf; the message names the step, the batch and the last finite loss."""
 
 
 def _all_finite(tensors):

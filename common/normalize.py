@@ -21,7 +21,8 @@ def minmax_fit(x):
 
 def zscore_fit(x):
     x = np.asarray(x, dtype=np.float64)
-    return {"kind": "zscore", "mean": x.mean(axis=0).tolist(), "std": x.std(axis=0).tolist()}
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: the caller checks for inf
+        return {"kind": "zscore", "mean": x.mean(axis=0).tolist(), "std": x.std(axis=0).tolist()}
 
 
 def normalize_fit(kind, x):

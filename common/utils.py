@@ -1,11 +1,13 @@
-"""Seeds, output folder, PNG figures and the command-line flags every script shares."""
+"""Seeds, output folder, PNG figures, command-line text."""
 import os
 import random
 from pathlib import Path
 
 import numpy as np
 
-from .download import SCRIPTS_DIR
+from .errors import UserError, describe_os_error
+from .files import temporary_path
+from .paths import SCRIPTS_DIR
 
 
 def set_seed(seed):
@@ -16,19 +18,13 @@ def set_seed(seed):
     tf.random.set_seed(seed)
 
 
-def add_common_args(parser, seed=42):
-    """--data-dir, --seed and --out-dir, the same on every script."""
-    parser.add_argument("--data-dir", default=None,
-                        help="data folder (default: $TFDEMOS_DATA_DIR, else data/ beside the scripts)")
-    parser.add_argument("--seed", type=int, default=seed, help="random seed")
-    parser.add_argument("--out-dir", default=str(SCRIPTS_DIR / "outputs"),
-                        help="where models and PNG figures go (default: outputs/)")
-    return parser
-
-
 def output_dir(out_dir=None):
     path = Path(out_dir or SCRIPTS_DIR / "outputs")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"无法创建输出文件夹 / cannot create the output folder {path}\n"
+                        f"{describe_os_error(error)}") from error
     return path
 
 
@@ -36,8 +32,11 @@ def save_figure(fig, name, out_dir=None):
     """Save a matplotlib figure as out_dir/name.png (headless-safe), close it, print the path."""
     import matplotlib.pyplot as plt
     path = output_dir(out_dir) / (name if name.endswith(".png") else name + ".png")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        with temporary_path(path) as temp:
+            fig.savefig(temp, dpi=100, bbox_inches="tight", format="png")
+    finally:
+        plt.close(fig)
     print(f"saved figure: {path}")
     return path
 

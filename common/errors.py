@@ -1,0 +1,102 @@
+"""One error boundary for every script: a fault ends in one clear message, never a traceback.
+
+Importing `common` installs `friendly_excepthook` as sys.excepthook, so each numbered script
+stays a plain top-to-bottom file (that also runs cell by cell in Jupyter, which ignores this hook).
+
+    exit 2    bad usage or bad input, a missing/damaged file, a folder we cannot write, full disk
+    exit 1    training diverged (the NaN guard), or an unexpected bug
+    exit 130  Ctrl-C (training scripts save a checkpoint first)
+
+Set TFDEMOS_DEBUG=1 to see the full traceback as well.
+"""
+import errno
+import os
+import sys
+
+DEBUG_HINT = "设置 TFDEMOS_DEBUG=1 可看到完整的出错位置 / set TFDEMOS_DEBUG=1 to see the traceback"
+
+
+class UserError(Exception):
+    """Something the user can fix (a flag, a file, a folder). The message says what and how."""
+
+    exit_code = 2
+
+
+class NanLossError(RuntimeError):
+    """Training produced NaN/Inf; the message names the step, the batch and the last finite loss."""
+
+    exit_code = 1
+
+
+def fail(message):
+    """Stop here with a message for the user (exit code 2)."""
+    raise UserError(message)
+
+
+# errno → (Chinese, English) advice for faults of the machine rather than of the program.
+_OS_ADVICE = {
+    errno.ENOSPC: ("磁盘已满：请清理空间，或用 --out-dir / --data-dir 换到空间更大的磁盘",
+                   "disk full: free some space or point --out-dir / --data-dir at another disk"),
+    errno.EACCES: ("没有权限：换一个可写的文件夹（--out-dir、--data-dir 或 TFDEMOS_CACHE_DIR）",
+                   "permission denied: use a folder you can write (--out-dir, --data-dir or TFDEMOS_CACHE_DIR)"),
+    errno.EROFS: ("只读文件系统：换一个可写的文件夹（--out-dir、--data-dir 或 TFDEMOS_CACHE_DIR）",
+                  "read-only file system: use a writable folder (--out-dir, --data-dir or TFDEMOS_CACHE_DIR)"),
+    errno.EISDIR: ("这里应当是文件，却是一个文件夹：改名或删除这个文件夹",
+                   "a folder stands where a file should be: rename or remove that folder"),
+    errno.ENOTDIR: ("路径中有一段是文件而不是文件夹", "part of the path is a file, not a folder"),
+    errno.ENOENT: ("文件或文件夹不存在：检查路径", "no such file or folder: check the path"),
+}
+_OS_ADVICE[errno.EPERM] = _OS_ADVICE[errno.EACCES]
+
+
+def describe_os_error(error):
+    """One bilingual paragraph for an OSError: which file, what happened, what to do."""
+    where = error.filename if error.filename is not None else ""
+    if getattr(error, "filename2", None):
+        where = f"{where} -> {error.filename2}"
+    chinese, english = _OS_ADVICE.get(error.errno, ("系统错误", "system error"))
+    detail = error.strerror or str(error)
+    return f"{chinese}。\n{english} ({detail}{': ' + str(where) if where else ''})"
+
+
+def message_for(error):
+    """(exit code, message) for an exception that reached the top of a script."""
+    if isinstance(error, KeyboardInterrupt):
+        return 130, "已中断 (Ctrl-C) / interrupted"
+    if isinstance(error, (UserError, NanLossError)):
+        return error.exit_code, str(error)
+    if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
+        return 2, ("内存不足：请减小 --batch-size（或 --max-train）后重试。\n"
+                   "out of memory: try a smaller --batch-size (or --max-train)")
+    if isinstance(error, ModuleNotFoundError):
+        return 2, (f"缺少 Python 包 {error.name}：请先安装依赖（在虚拟环境里）pip install -r requirements.txt\n"
+                   f"missing Python package {error.name}: run pip install -r requirements.txt "
+                   f"(in the virtual environment you run the scripts with)")
+    if isinstance(error, OSError):
+        return 2, describe_os_error(error)
+    first_line = (str(error).strip().splitlines() or [""])[0][:300]
+    return 1, (f"程序出了意料之外的错误（这是本项目的问题，欢迎报告）。\n"
+               f"unexpected error, please report it: {type(error).__name__}: {first_line}\n{DEBUG_HINT}")
+
+
+def friendly_excepthook(kind, error, trace):
+    code, message = message_for(error)
+    if os.environ.get("TFDEMOS_DEBUG"):
+        sys.__excepthook__(kind, error, trace)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    prefix = "" if code == 130 or message.startswith(("错误", "NaN")) else "错误 / error: "
+    try:
+        print(prefix + message, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    # os._exit: the exit code must be ours (an uncaught exception would give 1, Ctrl-C -2), and
+    # the `finally` blocks and `with` statements of the script already ran on the way up here.
+    os._exit(code)
+
+
+def install():
+    sys.excepthook = friendly_excepthook

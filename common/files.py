@@ -1,0 +1,69 @@
+"""Safe writes: a file appears under its final name whole, or not at all.
+
+Everything is written to a temporary name in the same folder and then renamed with
+os.replace, which is atomic on Windows and POSIX. If the disk is full or the folder
+read-only, the previous file stays as it was and the message says so.
+"""
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import UserError, describe_os_error
+
+
+def _write_failed(path, error):
+    kept = ("之前的文件未改动 / the previous file is unchanged" if Path(path).exists()
+            else "没有写出任何文件 / nothing was written")
+    return UserError(f"无法写入 / could not write {path}\n{describe_os_error(error)}\n{kept}")
+
+
+@contextlib.contextmanager
+def temporary_path(path):
+    """Yield a temporary path beside `path` (same suffix); on success it replaces `path`."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+        os.close(handle)
+    except OSError as error:
+        raise _write_failed(path, error) from error
+    temp = Path(temp)
+    try:
+        yield temp
+        os.replace(temp, path)
+    except OSError as error:
+        raise _write_failed(path, error) from error
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w", encoding="utf-8", newline=None):
+    """open() for writing that never leaves a half-written file under `path`."""
+    with temporary_path(path) as temp:
+        binary = "b" in mode
+        with open(temp, mode, encoding=None if binary else encoding,
+                  newline=None if binary else newline) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def write_text(path, text):
+    with atomic_open(path) as f:
+        f.write(text)
+    return Path(path)
+
+
+def write_json(path, data, indent=1):
+    return write_text(path, json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+def save_keras_model(model, path):
+    """model.save(path), through a temporary .keras file in the same folder."""
+    with temporary_path(path) as temp:
+        model.save(temp)
+    return Path(path)
