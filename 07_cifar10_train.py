@@ -16,31 +16,33 @@ Run
 Expected
   ≈89% test accuracy with 08's flip TTA (README: 0.891 measured after the default run)
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
 import json
 import signal
-import sys
 import time
 from pathlib import Path
 
-
-import common
-import keras
-import tensorflow as tf
+from common import checkpoints
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--train-dir", default=str(common.SCRIPTS_DIR / "outputs" / "cifar10_train"),
                     help="checkpoints, TensorBoard logs and the model description go here")
-parser.add_argument("--epochs", type=float, default=28, help="length of the whole schedule")
-parser.add_argument("--steps", type=int, default=None, help="stop after this many steps (overrides --epochs)")
-parser.add_argument("--batch-size", type=int, default=256)
-parser.add_argument("--lr", type=float, default=0.2, help="peak SGD learning rate (Nesterov momentum 0.9)")
-parser.add_argument("--width", type=int, default=48, help="channels of the first block (doubles per block)")
-parser.add_argument("--save-every", type=int, default=200, help="checkpoint every N steps")
-parser.add_argument("--keep-every-min", type=float, default=10,
+parser.add_argument("--epochs", type=common.positive_float, default=28, help="length of the whole schedule")
+parser.add_argument("--steps", type=common.positive_int, default=None,
+                    help="stop after this many steps (overrides --epochs)")
+parser.add_argument("--batch-size", type=common.positive_int, default=256)
+parser.add_argument("--lr", type=common.positive_float, default=0.2,
+                    help="peak SGD learning rate (Nesterov momentum 0.9)")
+parser.add_argument("--width", type=common.at_least(2), default=48,
+                    help="channels of the first block (doubles per block)")
+parser.add_argument("--save-every", type=common.positive_int, default=200, help="checkpoint every N steps")
+parser.add_argument("--keep-every-min", type=common.positive_float, default=10,
                     help="besides the last 3, keep one checkpoint per this many minutes (for time curves)")
-parser.add_argument("--log-every", type=int, default=20, help="print a log line every N steps")
-parser.add_argument("--max-train", type=int, default=None, help="use only N training images (quick tries)")
+parser.add_argument("--log-every", type=common.positive_int, default=20, help="print a log line every N steps")
+parser.add_argument("--max-train", type=common.positive_int, default=None,
+                    help="use only N training images (quick tries)")
 parser.add_argument("--fresh", action="store_true", help="delete old checkpoints and start over")
 parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
                     help="mirrored: tf.distribute.MirroredStrategy over all GPUs (or the CPU)")
@@ -48,26 +50,49 @@ parser.add_argument("--jit", choices=["on", "off"], default="off",
                     help="XLA-compile the training step (measured 1.7x slower for this net on a 2-core CPU)")
 common.add_common_args(parser)
 args = parser.parse_args()
+
+import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+import tensorflow as tf  # noqa: E402
+
 common.set_seed(args.seed)
 train_dir = Path(args.train_dir)
-if args.fresh and train_dir.exists():
-    for old in list(train_dir.glob("ckpt-*")) + [train_dir / "checkpoint"]:
-        old.unlink(missing_ok=True)
+RUN_FILES = ["model.json", "normalization.json", "settings.json"]  # what 08 needs besides checkpoints
+if args.fresh:
+    checkpoints.clear(train_dir, also=RUN_FILES)
     print(f"--fresh: removed old checkpoints in {train_dir}")
-train_dir.mkdir(parents=True, exist_ok=True)
+common.output_dir(train_dir)
+if checkpoints.remove_unfinished(train_dir):
+    print(f"removed an unfinished checkpoint (a run was stopped while saving) in {train_dir}")
+resuming = tf.train.latest_checkpoint(str(train_dir)) is not None
+settings = {"width": args.width}
+if resuming:  # check before anything is written: the checkpoints must fit the network we build
+    try:
+        saved = json.loads((train_dir / "settings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = None  # a run of an older version: compared through model.json below
+    for name, value in (saved or {}).items():
+        if settings.get(name) != value:
+            common.fail(f"{train_dir} 里的检查点是用 --{name} {value} 训练的，这次是 {settings.get(name)}。\n"
+                        f"the checkpoints in {train_dir} were trained with --{name} {value}, not "
+                        f"{settings.get(name)}: continue with --{name} {value}, or start over with --fresh")
 
 # ---------------------------------------------------------------- 1. data (official binary format)
 files = common.cifar10_files(args.data_dir)
-train_images, _ = common.read_cifar10_bin(files["train"])
-if args.max_train:
-    train_images = train_images[:args.max_train]
-n_train = len(train_images)
-# Channel mean/std of the training set, saved for 08 so evaluation scales images the same way.
-mean = train_images.reshape(-1, 3).mean(axis=0) / 255
-std = train_images.reshape(-1, 3).std(axis=0) / 255
-(train_dir / "normalization.json").write_text(
-    json.dumps({"mean": mean.tolist(), "std": std.tolist()}), encoding="utf-8")
-del train_images
+norm_path = train_dir / "normalization.json"
+if resuming and norm_path.is_file():  # keep what 08 uses: the statistics of the run's first start
+    norm = json.loads(norm_path.read_text(encoding="utf-8"))
+    mean, std = norm["mean"], norm["std"]
+    n_train = min(args.max_train or 50_000, sum(Path(f).stat().st_size for f in files["train"])
+                  // common.datasets.CIFAR10_RECORD_BYTES)
+else:
+    train_images, _ = common.read_cifar10_bin(files["train"])
+    if args.max_train:
+        train_images = train_images[:args.max_train]
+    n_train = len(train_images)
+    # Channel mean/std of the training set, saved for 08 so evaluation scales images the same way.
+    mean = train_images.reshape(-1, 3).mean(axis=0) / 255
+    std = train_images.reshape(-1, 3).std(axis=0) / 255
+    del train_images
 
 
 def augment(image, label):
@@ -92,7 +117,8 @@ train_data = (records.cache()  # decoded uint8 images stay in memory (150 MB) af
               .prefetch(tf.data.AUTOTUNE))
 steps_per_epoch = n_train // args.batch_size
 if steps_per_epoch == 0:
-    sys.exit(f"error: only {n_train} training images for batch size {args.batch_size}")
+    common.fail(f"只有 {n_train} 张训练图片，少于 --batch-size {args.batch_size} / only {n_train} training "
+                f"images for batch size {args.batch_size}: use a smaller --batch-size")
 total_steps = args.steps or int(args.epochs * steps_per_epoch)
 
 
@@ -142,7 +168,14 @@ with strategy.scope():
     optimizer.build(model.trainable_variables)
     loss_object = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2,
                                                        reduction="none")
-(train_dir / "model.json").write_text(model.to_json(), encoding="utf-8")  # 08 rebuilds the net from this
+model_json_path = train_dir / "model.json"
+if resuming and model_json_path.is_file() and model_json_path.read_text(encoding="utf-8") != model.to_json():
+    common.fail(f"{train_dir} 里的检查点属于另一个网络（--width 不同？）/ the checkpoints in {train_dir} belong "
+                f"to another network (a different --width?): use the old flags, or start over with --fresh")
+# 08 rebuilds the net from model.json and scales images with normalization.json.
+common.write_text(model_json_path, model.to_json())
+common.write_json(norm_path, {"mean": [float(v) for v in mean], "std": [float(v) for v in std]})
+common.write_json(train_dir / "settings.json", settings)
 
 # ---------------------------------------------------------------- checkpoints and resume
 train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)  # across resumes; 08 reports it
@@ -150,19 +183,25 @@ checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds
 manager = tf.train.CheckpointManager(checkpoint, train_dir, max_to_keep=3,
                                      keep_checkpoint_every_n_hours=args.keep_every_min / 60)
 if manager.latest_checkpoint:
-    checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    try:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    except (tf.errors.OpError, ValueError, AssertionError) as error:
+        common.fail(f"检查点 {manager.latest_checkpoint} 读不出来或不属于这个网络 / cannot restore it "
+                    f"({type(error).__name__}); start over with --fresh")
     print(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
 else:
     print(f"starting fresh in {train_dir}")
+save_checkpoint = checkpoints.SaveOnce(manager, resumed_step=int(optimizer.iterations.numpy()))
 
 
 def save(reason):
     step = int(optimizer.iterations.numpy())
     train_seconds.assign(seconds_before + time.time() - start)
     # The checkpoint files are written first and the `checkpoint` index last, so 08 never
-    # picks up a half-written checkpoint.
-    path = manager.save(checkpoint_number=step)
-    print(f"saved checkpoint {path} ({reason})", flush=True)
+    # picks up a half-written checkpoint; a step already saved is not written again.
+    path = save_checkpoint(step)
+    if path:
+        print(f"saved checkpoint {path} ({reason})", flush=True)
 
 
 # ---------------------------------------------------------------- 4. training step
@@ -191,7 +230,7 @@ summary = tf.summary.create_file_writer(str(train_dir))
 step = int(optimizer.iterations.numpy())
 if step >= total_steps:
     print(f"already trained {step} of {total_steps} steps; use --fresh to start over or raise --epochs")
-    sys.exit(0)
+    raise SystemExit(0)
 print(f"{n_train:,} training images, batch {args.batch_size}, {steps_per_epoch} steps per epoch, "
       f"training steps {step}..{total_steps}; model {model.count_params():,} parameters")
 
@@ -205,11 +244,8 @@ with summary.as_default():
             loss = train_step(images, labels)
             step += 1
             batch = (step - 1) % steps_per_epoch
-            try:
-                guard.check(step, loss, rows=(batch * args.batch_size, (batch + 1) * args.batch_size))
-            except common.NanLossError as error:
-                print(f"model diverged: {error}", file=sys.stderr)
-                sys.exit(1)
+            # A NaN stops here with the guard's message (exit 1); the last good checkpoint stays.
+            guard.check(step, loss, rows=(batch * args.batch_size, (batch + 1) * args.batch_size))
             if step % args.log_every == 0 or step == total_steps:
                 seconds = (time.time() - last_log) / args.log_every
                 print(f"{time.strftime('%H:%M:%S')}: step {step}, loss = {float(loss):.3f} "
@@ -228,4 +264,4 @@ save("interrupted by Ctrl-C" if interrupted else "end of training")
 minutes = (time.time() - start) / 60
 print(f"trained to step {step} in {minutes:.1f} min ({train_seconds.numpy() / 60:.1f} min in all runs)"
       + ("; run again to resume" if interrupted else f"; evaluate with: python 08_cifar10_eval.py --train-dir {train_dir}"))
-sys.exit(130 if interrupted else 0)
+raise SystemExit(130 if interrupted else 0)

@@ -13,22 +13,25 @@ Run
 Expected
   step 3120: accuracy @ 1 = 0.8xx
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
+
+from common import fail
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--train-dir", default=None, help="where 07 writes checkpoints (default outputs/cifar10_train)")
 parser.add_argument("--watch", action="store_true", help="evaluate every new checkpoint until Ctrl-C")
-parser.add_argument("--interval", type=float, default=60, help="with --watch: seconds between looks")
-parser.add_argument("--max-evals", type=int, default=None, help="with --watch: stop after N evaluations")
+parser.add_argument("--interval", type=common.positive_float, default=60, help="with --watch: seconds between looks")
+parser.add_argument("--max-evals", type=common.positive_int, default=None, help="with --watch: stop after N evaluations")
 parser.add_argument("--cpu", action="store_true", help="hide GPUs (leave them to the trainer)")
 parser.add_argument("--checkpoint", default=None, help="evaluate this checkpoint (ckpt-N path) instead of the latest")
 parser.add_argument("--no-tta", action="store_true", help="no flip test-time augmentation")
-parser.add_argument("--max-test", type=int, default=None, help="use only N test images (quick tries)")
+parser.add_argument("--max-test", type=common.positive_int, default=None, help="use only N test images (quick tries)")
 parser.add_argument("--data-dir", default=None)
 parser.add_argument("--out-dir", default=None)
 args = parser.parse_args()
@@ -37,17 +40,11 @@ if args.cpu:
 
 import numpy as np  # noqa: E402
 
-import common  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "cifar10_train")
 out = common.output_dir(args.out_dir)
-
-
-def fail(message):
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 # 1. The model as 07 described it, and the test set normalized the way 07 normalized its
@@ -59,7 +56,7 @@ def prepare():
         mean, std = np.array(norm["mean"], np.float32), np.array(norm["std"], np.float32)
     except FileNotFoundError:
         fail(f"no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         fail(f"{train_dir}/model.json or normalization.json is damaged ({error}); run 07 with --fresh")
     files = common.cifar10_files(args.data_dir)
     images, labels = common.read_cifar10_bin(files["test"])
@@ -127,10 +124,13 @@ def latest():
 
 if not args.watch:
     path = args.checkpoint or latest()
+    if args.checkpoint and not (Path(path + ".index").is_file() and path.rsplit("-", 1)[-1].isdigit()):
+        fail(f"--checkpoint {path}: 不是检查点 / not a checkpoint (expected a path like "
+             f"{train_dir / 'ckpt-600'}, with a ckpt-600.index file beside it)")
     if path is None:
         fail(f"no checkpoint in {train_dir} yet: run 07_cifar10_train.py first (or pass --train-dir)")
     evaluate(*prepare(), path)
-    sys.exit(0)
+    raise SystemExit(0)
 
 print(f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
 seen, evaluations, prepared = None, 0, None
@@ -144,4 +144,5 @@ try:
             continue
         time.sleep(args.interval)
 except KeyboardInterrupt:
-    print("stopped")
+    print("stopped (Ctrl-C)")
+    raise SystemExit(130)

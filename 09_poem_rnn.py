@@ -18,6 +18,8 @@ Run
 Expected
   validation loss ≈4.8 nats/char against ≈5.6 for a bigram model (README: measured, five poems)
 """
+import common  # first: from here on every fault ends in one clear message (common/errors.py)
+
 import argparse
 import collections
 import hashlib
@@ -25,46 +27,55 @@ import json
 import math
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import common
+from common import checkpoints, fail
+
+
+def form_list(text):
+    """--forms 5,7 → [5, 7]"""
+    try:
+        forms = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为逗号分隔的整数 / expected numbers like 5,7, got {text!r}") from None
+    if not forms or forms[0] < 1:
+        raise argparse.ArgumentTypeError(f"每行字数必须是正整数 / line lengths must be positive, got {text!r}")
+    return forms
+
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--corpus", help="UTF-8 text file, one poem or passage per line (default: the Tang poems)")
-parser.add_argument("--forms", default="5,7", help="Tang corpus: keep poems whose lines all have one of these lengths")
-parser.add_argument("--max-poems", type=int, default=None, help="use only the first N poems (quick runs)")
+parser.add_argument("--forms", type=form_list, default=[5, 7],
+                    help="Tang corpus: keep poems whose lines all have one of these lengths (default 5,7)")
+parser.add_argument("--max-poems", type=common.at_least(2), default=None, help="use only the first N poems (quick runs)")
 parser.add_argument("--train-dir", default=None, help="checkpoints, vocabulary (default outputs/poem_rnn)")
-parser.add_argument("--epochs", type=float, default=8)
-parser.add_argument("--minutes", type=float, default=None, help="stop (and save) after this many minutes")
-parser.add_argument("--batch-size", type=int, default=128)
-parser.add_argument("--seq-len", type=int, default=64, help="characters per training sequence")
-parser.add_argument("--units", type=int, default=384, help="GRU units")
-parser.add_argument("--embedding", type=int, default=128)
-parser.add_argument("--lr", type=float, default=3e-3, help="peak Adam learning rate")
-parser.add_argument("--sample-every", type=int, default=500, help="print losses and a sample every N steps")
+parser.add_argument("--epochs", type=common.positive_float, default=8)
+parser.add_argument("--minutes", type=common.positive_float, default=None, help="stop (and save) after this many minutes")
+parser.add_argument("--batch-size", type=common.positive_int, default=128)
+parser.add_argument("--seq-len", type=common.positive_int, default=64, help="characters per training sequence")
+parser.add_argument("--units", type=common.positive_int, default=384, help="GRU units")
+parser.add_argument("--embedding", type=common.positive_int, default=128)
+parser.add_argument("--lr", type=common.positive_float, default=3e-3, help="peak Adam learning rate")
+parser.add_argument("--sample-every", type=common.positive_int, default=500,
+                    help="print losses and a sample every N steps")
 parser.add_argument("--fresh", action="store_true", help="delete old checkpoints and start over")
 parser.add_argument("--jit", choices=["on", "off"], default="off", help="XLA-compile the training step")
-parser.add_argument("--generate", type=int, metavar="N", help="write N poems with the saved model")
+parser.add_argument("--generate", type=common.positive_int, metavar="N", help="write N poems with the saved model")
 parser.add_argument("--form", type=int, choices=[5, 7], default=5, help="characters per line")
 parser.add_argument("--lines", type=int, choices=[4, 8], default=4)
 parser.add_argument("--start", help="first character of the poem")
 parser.add_argument("--acrostic", help="藏头诗: line i starts with character i (sets the number of lines)")
-parser.add_argument("--temperature", type=float, default=0.8, help="< 1: safer choices, > 1: wilder")
-parser.add_argument("--top-k", type=int, default=50, help="sample only among the k likeliest characters")
+parser.add_argument("--temperature", type=common.positive_float, default=0.8, help="< 1: safer choices, > 1: wilder")
+parser.add_argument("--top-k", type=common.nonnegative_int, default=50,
+                    help="sample only among the k likeliest characters (0: all)")
 parser.add_argument("--evaluate", action="store_true", help="measure the saved model (see README)")
 common.add_common_args(parser)
 args = parser.parse_args()
 common.set_seed(args.seed)
 args.start, args.acrostic = common.argv_text(args.start), common.argv_text(args.acrostic)
-
-
-def fail(message):
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
@@ -93,12 +104,16 @@ def tang_poems(forms):
 
 
 def text_corpus(path):
+    if Path(path).is_dir():
+        fail(f"--corpus {path} 是文件夹；请给一个文本文件（每行一首诗）/ is a folder: give one text file, "
+             f"one poem or passage per line")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        fail(f"corpus file not found: {path}")
+        fail(f"找不到语料文件 / corpus file not found: {path}")
     except UnicodeDecodeError:
-        fail(f"{path} is not UTF-8 text; save it as UTF-8 (GBK files: re-save with UTF-8 encoding)")
+        fail(f"{path} 不是 UTF-8 编码（GBK？请用 UTF-8 另存）/ is not UTF-8 text; save it as UTF-8 "
+             f"(GBK files: re-save with UTF-8 encoding)")
     poems = [line.strip() for line in text.splitlines() if line.strip()]
     if not poems:
         fail(f"{path} has no non-empty lines")
@@ -110,8 +125,7 @@ vocab_path, config_path = train_dir / "vocab.json", train_dir / "config.json"
 
 
 def load_corpus():
-    forms = sorted({int(f) for f in args.forms.split(",")})
-    poems = text_corpus(args.corpus) if args.corpus else tang_poems(forms)
+    poems = text_corpus(args.corpus) if args.corpus else tang_poems(args.forms)
     poems = poems[:args.max_poems]
     if len(poems) < 2:
         fail("the corpus has fewer than 2 usable poems")
@@ -153,15 +167,25 @@ def build_model(vocab_size, embedding, units):
 def load_trained():
     """Model, vocabulary and config from train_dir; refuse a vocabulary that does not match."""
     import tensorflow as tf
+    checkpoints.remove_unfinished(train_dir)
     if not (vocab_path.exists() and config_path.exists() and tf.train.latest_checkpoint(str(train_dir))):
         return None
-    vocab = json.loads(vocab_path.read_text(encoding="utf-8"))
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    if vocab_fingerprint(vocab) != config["vocab_fingerprint"] or len(vocab) != config["vocab_size"]:
+    try:
+        vocab = json.loads(vocab_path.read_text(encoding="utf-8"))
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        matches = vocab_fingerprint(vocab) == config["vocab_fingerprint"] and len(vocab) == config["vocab_size"]
+    except (ValueError, KeyError, TypeError) as error:
+        fail(f"{vocab_path.name} 或 {config_path.name} 已损坏 / is damaged ({type(error).__name__}) in "
+             f"{train_dir}; train again with --fresh")
+    if not matches:
         fail(f"{vocab_path} does not belong to the model in {train_dir} (different vocabulary); "
              f"train again with --fresh, or use the --train-dir it was saved with")
     model = build_model(config["vocab_size"], config["embedding"], config["units"])
-    tf.train.Checkpoint(model=model).restore(tf.train.latest_checkpoint(str(train_dir))).expect_partial()
+    try:
+        tf.train.Checkpoint(model=model).restore(tf.train.latest_checkpoint(str(train_dir))).expect_partial()
+    except (tf.errors.OpError, ValueError, AssertionError) as error:
+        fail(f"检查点读不出来 / the checkpoint in {train_dir} cannot be read ({type(error).__name__}); "
+             f"train again with --fresh")
     return model, vocab, config
 
 
@@ -169,22 +193,26 @@ def load_trained():
 def train(train_poems, valid_poems):
     import keras
     import tensorflow as tf
-    train_dir.mkdir(parents=True, exist_ok=True)
     if args.fresh:
-        for old in list(train_dir.glob("ckpt-*")) + [train_dir / "checkpoint", vocab_path, config_path]:
-            old.unlink(missing_ok=True)
+        checkpoints.clear(train_dir, also=[vocab_path.name, config_path.name])
+    common.output_dir(train_dir)
+    if checkpoints.remove_unfinished(train_dir):
+        print(f"removed an unfinished checkpoint (a run was stopped while saving) in {train_dir}")
     vocab = build_vocab(train_poems)
     config = {"vocab_size": len(vocab), "vocab_fingerprint": vocab_fingerprint(vocab), "units": args.units,
-              "embedding": args.embedding, "corpus": args.corpus or "tang", "forms": args.forms}
+              "embedding": args.embedding, "corpus": args.corpus or "tang",
+              "forms": ",".join(map(str, args.forms))}
     if config_path.exists() and tf.train.latest_checkpoint(str(train_dir)):
-        saved = json.loads(config_path.read_text(encoding="utf-8"))
+        try:
+            saved = json.loads(config_path.read_text(encoding="utf-8"))
+            saved["vocab_fingerprint"], saved["vocab_size"], saved["corpus"]  # noqa: B018
+        except (ValueError, KeyError, TypeError) as error:
+            fail(f"{config_path} 已损坏 / is damaged ({type(error).__name__}); start over with --fresh")
         if saved["vocab_fingerprint"] != config["vocab_fingerprint"]:
             fail(f"the model in {train_dir} was trained with a different vocabulary ({saved['vocab_size']} "
                  f"characters, corpus {saved['corpus']}); this corpus gives {len(vocab)}. "
                  f"Use --fresh to start over or another --train-dir")
         config = saved  # resume with the saved sizes
-    vocab_path.write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    config_path.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
     index = {ch: i for i, ch in enumerate(vocab)}
 
     # Poems with start/end markers, packed end to end and cut into sequences: no padding wasted.
@@ -196,7 +224,10 @@ def train(train_poems, valid_poems):
     x_train, y_train = packed(train_poems)
     x_valid, y_valid = packed(valid_poems)
     if len(x_train) < args.batch_size or len(x_valid) == 0:
-        fail(f"corpus too small for --batch-size {args.batch_size} and --seq-len {args.seq_len}")
+        fail(f"语料太少 / corpus too small for --batch-size {args.batch_size} and --seq-len {args.seq_len}: "
+             f"lower them or add poems")
+    common.write_json(vocab_path, vocab, indent=None)  # checked above: only now is anything written
+    common.write_json(config_path, config)
     steps_per_epoch = len(x_train) // args.batch_size
     total_steps = max(1, int(args.epochs * steps_per_epoch))
     print(f"{len(train_poems):,} training poems ({x_train.size:,} characters), {len(valid_poems):,} "
@@ -211,7 +242,11 @@ def train(train_poems, valid_poems):
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds=train_seconds)
     manager = tf.train.CheckpointManager(checkpoint, train_dir, max_to_keep=2)
     if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint)
+        try:
+            checkpoint.restore(manager.latest_checkpoint)
+        except (tf.errors.OpError, ValueError, AssertionError) as error:
+            fail(f"检查点读不出来 / cannot restore {manager.latest_checkpoint} ({type(error).__name__}); "
+                 f"start over with --fresh")
         print(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
@@ -239,9 +274,13 @@ def train(train_poems, valid_poems):
     last_print = start
     order = rng.permutation(len(x_train))
 
+    save_checkpoint = checkpoints.SaveOnce(manager, resumed_step=step)
+
     def save(reason):
         train_seconds.assign(seconds_before + time.time() - start)
-        print(f"saved checkpoint {manager.save(checkpoint_number=step)} ({reason})", flush=True)
+        path = save_checkpoint(step)
+        if path:
+            print(f"saved checkpoint {path} ({reason})", flush=True)
 
     while step < total_steps and not interrupted:
         position = step % steps_per_epoch
@@ -267,7 +306,7 @@ def train(train_poems, valid_poems):
             save(f"step {step}")
     save("interrupted by Ctrl-C" if interrupted else "end of training")
     if interrupted:
-        sys.exit(130)
+        raise SystemExit(130)
     return model, vocab, config
 
 
@@ -328,6 +367,8 @@ def start_characters(vocab):
     """Per-line forced first characters from --start / --acrostic; unknown ones are refused."""
     if args.acrostic:
         wanted = list(args.acrostic.strip())
+        if not wanted:
+            fail("--acrostic 不能为空 / --acrostic needs at least one character")
     elif args.start:
         wanted = [args.start.strip()[:1]] + [None] * (args.lines - 1)
     else:
@@ -396,11 +437,16 @@ def evaluate(model, vocab, train_poems, valid_poems):
 
 
 # ---------------------------------------------------------------- main
+if (args.start or args.acrostic) and not args.generate:
+    args.generate = 1  # asking for a first character means: write a poem
 if args.generate or args.evaluate:
     trained = load_trained()
     if trained is None:
-        print(f"no trained model in {train_dir}: training one first")
-        trained = train(*load_corpus())
+        # Training takes about half an hour on a laptop CPU: never start it by surprise.
+        fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 30 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
+             f"  python 09_poem_rnn.py" + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
+             f"no trained model in {train_dir} yet. Train one first with the command above (about "
+             f"30 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
     model, vocab, config = trained
     if args.evaluate:
         evaluate(model, vocab, *load_corpus())

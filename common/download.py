@@ -97,12 +97,16 @@ def _offline_help(filename, target):
             f" it at:\n  {target}\n(or point --data-dir / TFDEMOS_DATA_DIR at a folder that has it)")
 
 
+def _warn_mismatch(path):
+    print(f"warning: {path} differs from the official file's checksum; using it anyway", file=sys.stderr)
+
+
 def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=30,
-          max_bytes=DEFAULT_MAX_BYTES, max_seconds=None):
+          max_bytes=DEFAULT_MAX_BYTES, max_seconds=None, on_mismatch=_warn_mismatch):
     """Return the path of `folder/filename`, downloading it from `urls` if it is missing.
 
     A file that is already there is used without any network access; if its checksum
-    differs from the official one we warn once and carry on (re-packed copies must work).
+    differs from the official one we warn (on_mismatch) and carry on: re-packed copies must work.
     `validate(path)` may raise ValueError for data sets that publish no checksum.
     """
     folder = Path(folder)
@@ -116,8 +120,7 @@ def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=
         except OSError as error:
             raise UserError(f"无法读取 / cannot read {target}\n{describe_os_error(error)}") from error
         if not matches:
-            print(f"warning: {target} differs from the official file's checksum; using it anyway",
-                  file=sys.stderr)
+            on_mismatch(target)
         return target
     if os.environ.get("TFDEMOS_OFFLINE"):
         raise DownloadError(f"找不到 {target}，且 TFDEMOS_OFFLINE 已设置（不下载）。\n"

@@ -10,7 +10,9 @@ QUICK = ["--rows", 1500, "--epochs", 5]
 
 
 def run05(tmp_path, *args):
-    return run_script("05_membership.py", "--data-dir", tmp_path / "data", "--out-dir", tmp_path / "out", *args)
+    # The stand-in CSV is made by the script, so it goes to the cache folder (common/paths.py).
+    return run_script("05_membership.py", "--out-dir", tmp_path / "out", *args,
+                      env={"TFDEMOS_CACHE_DIR": str(tmp_path / "cache")})
 
 
 def test_generator_is_deterministic_and_default_pipeline_runs(tmp_path):
@@ -18,8 +20,8 @@ def test_generator_is_deterministic_and_default_pipeline_runs(tmp_path):
     second = run05(tmp_path / "b", *QUICK)
     assert second.returncode == 0, second.stderr[-2000:]
     assert first.returncode == 0, first.stderr[-2000:]
-    csv_a = (tmp_path / "a" / "data" / "membership.csv").read_bytes()
-    assert csv_a == (tmp_path / "b" / "data" / "membership.csv").read_bytes()
+    csv_a = (tmp_path / "a" / "cache" / "membership.csv").read_bytes()
+    assert csv_a == (tmp_path / "b" / "cache" / "membership.csv").read_bytes()
     assert csv_a.count(b"\n") == 1501
     out = first.stdout
     assert "feature range over all rows: min 0.0000, max 1.0000" in out

@@ -1,6 +1,7 @@
 """02, 03, 04 end to end on a tiny MNIST-format data set; real accuracy when real data is there."""
 import os
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -76,18 +77,47 @@ def test_04_cnn_trains_and_reads_pictures(tiny, tmp_path):
     _digit_picture(tmp_path / "light_on_dark.jpg", False, size=(640, 480))
     (tmp_path / "notes.png").write_text("not really a picture", encoding="utf-8")
     Image.new("RGB", (200, 200), (250, 250, 250)).save(tmp_path / "blank.png")
-    pictures = ["dark_on_light.png", "light_on_dark.jpg", "notes.png", "blank.png"]
+    # What drawing apps export: black ink on a *transparent* background (all pixels RGB 0).
+    ink = Image.new("L", (300, 420), 0)
+    ImageDraw.Draw(ink).line([(90, 90), (210, 90), (130, 330)], fill=255, width=24)
+    transparent = Image.new("RGBA", (300, 420), (0, 0, 0, 0))
+    transparent.putalpha(ink)
+    transparent.save(tmp_path / "transparent.png")
+    _png_header_only(tmp_path / "huge.png", 20000, 20000)
+    pictures = ["dark_on_light.png", "light_on_dark.jpg", "notes.png", "blank.png", "transparent.png",
+                "huge.png", "missing.png"]
     result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", out,
                         "--image", *[tmp_path / p for p in pictures])
-    assert result.returncode == 2  # two pictures could not be read
+    assert result.returncode == 2  # four pictures could not be read
     assert "using saved model" in result.stdout and "Traceback" not in result.stderr
     line = r": (\d) \(([\d.]+)%\), (\d) \([\d.]+%\), (\d) \([\d.]+%\)$"
     dark = re.search("dark_on_light.png" + line, result.stdout, re.M)
     light = re.search("light_on_dark.jpg" + line, result.stdout, re.M)
-    assert dark and light, result.stdout
+    clear = re.search("transparent.png" + line, result.stdout, re.M)
+    assert dark and light and clear, result.stdout + result.stderr
     assert dark.group(1) == light.group(1)  # inverted pictures are read the same way
-    assert re.search(r"notes.png: not an image file", result.stderr)
-    assert re.search(r"blank.png: the picture looks blank", result.stderr)
+    assert re.search(r"notes.png: .*not an image file", result.stderr)
+    assert re.search(r"blank.png: .*the picture looks blank", result.stderr)
+    assert re.search(r"huge.png: .*picture too large", result.stderr)
+    assert re.search(r"missing.png: .*file not found", result.stderr)
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header claims width × height pixels (what a decompression bomb looks like)."""
+    def chunk(kind, data):
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+
+
+def test_04_damaged_saved_model_says_retrain(tiny, tmp_path):
+    data, _ = tiny
+    (tmp_path / "04_mnist_cnn.keras").write_bytes(b"")  # a save cut short
+    _digit_picture(tmp_path / "seven.png", True)
+    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", tmp_path, "--image", tmp_path / "seven.png")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "damaged" in result.stderr and "--retrain" in result.stderr
 
 
 @pytest.mark.skipif(not HAS_REAL_MNIST, reason="real MNIST not in TFDEMOS_DATA_DIR")

@@ -1,0 +1,61 @@
+"""Checkpoint folders that survive a kill at any moment (used by 07 and 09).
+
+TensorFlow writes a checkpoint as `ckpt-N_temp/` first, then the final `ckpt-N.index` and
+`ckpt-N.data-*` files, and rewrites the small `checkpoint` index file last, so a reader (08)
+only ever sees finished checkpoints. A run killed while saving leaves the `_temp` folder behind:
+`remove_unfinished` clears it, `clear` (for --fresh) removes every trace of the old run.
+"""
+import shutil
+from pathlib import Path
+
+from .errors import UserError, describe_os_error
+
+
+def _remove(path):
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+    except OSError as error:
+        raise UserError(f"无法删除旧的检查点 / cannot remove the old checkpoint {path}\n"
+                        f"{describe_os_error(error)}") from error
+
+
+def remove_unfinished(train_dir):
+    """Delete the `ckpt-N_temp` folders a killed save left; return how many there were."""
+    leftovers = [p for p in Path(train_dir).glob("ckpt-*_temp*")]
+    for path in leftovers:
+        _remove(path)
+    return len(leftovers)
+
+
+def clear(train_dir, also=()):
+    """--fresh: the checkpoints, their index, temp folders and the run's own files (`also`)."""
+    train_dir = Path(train_dir)
+    if not train_dir.exists():
+        return
+    for path in [*train_dir.glob("ckpt-*"), train_dir / "checkpoint", *(train_dir / name for name in also)]:
+        _remove(path)
+
+
+class SaveOnce:
+    """manager.save(step), but never twice under one step number (08 may be reading it)."""
+
+    def __init__(self, manager, resumed_step=None):
+        self.manager, self.last_step = manager, resumed_step
+
+    def __call__(self, step):
+        import tensorflow as tf
+        if step == self.last_step:
+            return None
+        try:
+            path = self.manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as error:  # full disk, read-only folder, ...
+            detail = error.message if isinstance(error, tf.errors.OpError) else describe_os_error(error)
+            raise UserError(f"无法保存检查点（之前的检查点仍然完好）/ could not save a checkpoint in "
+                            f"{self.manager.directory}; the earlier checkpoints are intact.\n"
+                            f"{str(detail).splitlines()[0][:300]}\n"
+                            f"清理磁盘空间或换一个 --train-dir / free disk space or use another --train-dir") from error
+        self.last_step = step
+        return path

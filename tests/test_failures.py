@@ -1,0 +1,273 @@
+"""Every fault a beginner can cause ends in one clear message and the right exit code (issue #11).
+
+Each case runs the real script in a fresh process, as a user would: exit code 2 for bad input,
+1 for a NaN, 130 for Ctrl-C; the message names the flag/file; never a "Traceback".
+"""
+import errno
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import common
+from common import errors, files
+from conftest import ROOT, run_script, write_tiny_cifar10, write_tiny_mnist
+
+OFFLINE = {"TFDEMOS_OFFLINE": "1"}
+
+
+def assert_clear_failure(result, *fragments, code=2):
+    assert result.returncode == code, (result.returncode, result.stdout[-1500:], result.stderr[-1500:])
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr[-2000:])
+
+
+# ---------------------------------------------------------------- numeric flags (argparse, fast)
+BAD_FLAGS = [
+    ("01_linear_fit.py", "--steps", "-1"), ("02_mnist_softmax.py", "--steps", "-1"),
+    ("06_age_gt5.py", "--steps", "-1"), ("03_mnist_mlp.py", "--epochs", "0"),
+    ("04_mnist_cnn.py", "--epochs", "-1"), ("05_membership.py", "--epochs", "0"),
+    ("07_cifar10_train.py", "--epochs", "0"), ("09_poem_rnn.py", "--epochs", "-1"),
+    ("02_mnist_softmax.py", "--batch-size", "0"), ("03_mnist_mlp.py", "--batch-size", "0"),
+    ("04_mnist_cnn.py", "--batch-size", "0"), ("05_membership.py", "--batch-size", "0"),
+    ("07_cifar10_train.py", "--batch-size", "0"), ("09_poem_rnn.py", "--batch-size", "0"),
+    ("02_mnist_softmax.py", "--eval-every", "0"), ("07_cifar10_train.py", "--save-every", "0"),
+    ("09_poem_rnn.py", "--seq-len", "0"), ("05_membership.py", "--rows", "5"),
+    ("06_age_gt5.py", "--train-size", "0"), ("05_membership.py", "--test-split", "0"),
+    ("05_membership.py", "--test-split", "1"), ("05_membership.py", "--test-split", "2"),
+    ("05_membership.py", "--test-split", "nan"), ("08_cifar10_eval.py", "--max-test", "0"),
+    ("08_cifar10_eval.py", "--max-test", "-3"), ("08_cifar10_eval.py", "--interval", "-1"),
+    ("01_linear_fit.py", "--seed", "-1"), ("04_mnist_cnn.py", "--seed", str(2 ** 32)),
+    ("09_poem_rnn.py", "--temperature", "nan"), ("09_poem_rnn.py", "--temperature", "-1"),
+    ("09_poem_rnn.py", "--top-k", "-1"), ("09_poem_rnn.py", "--generate", "0"),
+    ("09_poem_rnn.py", "--generate", "-2"), ("02_mnist_softmax.py", "--lr", "inf"),
+    ("07_cifar10_train.py", "--width", "1"), ("09_poem_rnn.py", "--forms", "5,x"),
+    ("03_mnist_mlp.py", "--max-train", "0"), ("07_cifar10_train.py", "--steps", "abc"),
+]
+
+
+@pytest.mark.parametrize("script, flag, value", BAD_FLAGS)
+def test_bad_number_is_refused_before_anything_runs(tmp_path, script, flag, value):
+    result = run_script(script, flag, value, "--out-dir", tmp_path / "out", timeout=60)
+    assert_clear_failure(result, flag)
+    assert not (tmp_path / "out").exists()  # nothing trained, nothing saved over a good model
+
+
+# ---------------------------------------------------------------- missing or damaged data
+@pytest.mark.parametrize("script, missing", [
+    ("02_mnist_softmax.py", "train-images-idx3-ubyte.gz"), ("03_mnist_mlp.py", "train-images-idx3-ubyte.gz"),
+    ("04_mnist_cnn.py", "train-images-idx3-ubyte.gz"), ("07_cifar10_train.py", "cifar-10-binary.tar.gz"),
+    ("09_poem_rnn.py", "poet.tang.0.json"),
+])
+def test_empty_data_dir_without_network(tmp_path, script, missing):
+    result = run_script(script, "--data-dir", tmp_path / "empty", "--out-dir", tmp_path / "out",
+                        *(["--train-dir", tmp_path / "train"] if script[:2] in ("07", "09") else []),
+                        env=dict(OFFLINE, TFDEMOS_CACHE_DIR=str(tmp_path / "cache")))
+    assert_clear_failure(result, missing, "TFDEMOS_OFFLINE", "--data-dir")
+
+
+def test_debug_switch_shows_the_traceback(tmp_path):
+    result = run_script("02_mnist_softmax.py", "--data-dir", tmp_path, env=dict(OFFLINE, TFDEMOS_DEBUG="1"))
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr and "DownloadError" in result.stderr
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("truncated", "not a complete gzip file"),
+    ("zero bytes", "IDX magic number is None"),
+    ("wrong magic", "IDX magic number is 2049, expected 2051"),
+    ("folder", "is a folder"),
+])
+def test_damaged_mnist_file(tmp_path, damage, expected):
+    data = write_tiny_mnist(tmp_path / "data")
+    images = data / "mnist" / "train-images-idx3-ubyte.gz"
+    if damage == "truncated":
+        images.write_bytes(images.read_bytes()[:-200])
+    elif damage == "zero bytes":
+        images.write_bytes(b"")
+    elif damage == "wrong magic":
+        images.write_bytes((data / "mnist" / "train-labels-idx1-ubyte.gz").read_bytes())
+    else:
+        images.unlink()
+        images.mkdir()
+    result = run_script("02_mnist_softmax.py", "--data-dir", data, "--out-dir", tmp_path / "out", "--steps", 2)
+    assert_clear_failure(result, expected, "train-images-idx3-ubyte.gz")
+
+
+def test_truncated_and_unsafe_cifar_archives(tmp_path):
+    data, _ = write_tiny_cifar10(tmp_path / "data", per_file=20)
+    archive = data / "cifar10" / "cifar-10-binary.tar.gz"
+    archive.write_bytes(archive.read_bytes()[:3000])
+    env = {"TFDEMOS_CACHE_DIR": str(tmp_path / "cache")}
+    result = run_script("07_cifar10_train.py", "--data-dir", data, "--train-dir", tmp_path / "t", "--steps", 1,
+                        env=env)
+    assert_clear_failure(result, "is damaged", "delete it")
+    assert not (tmp_path / "t" / "model.json").exists()
+
+    import io
+    import tarfile
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("../../evil.bin")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"bad"))
+    result = run_script("07_cifar10_train.py", "--data-dir", data, "--train-dir", tmp_path / "t", "--steps", 1,
+                        env=env)
+    assert_clear_failure(result, "unsafe member path")
+    assert not (tmp_path / "evil.bin").exists()
+
+
+def test_unwritable_cache_never_calls_a_good_archive_damaged(tmp_path):
+    data, _ = write_tiny_cifar10(tmp_path / "data", per_file=20)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    env = {"TFDEMOS_CACHE_DIR": str(tmp_path / "a-file" / "cache")}  # cannot be created
+    result = run_script("07_cifar10_train.py", "--data-dir", data, "--train-dir", tmp_path / "t", "--steps", 1,
+                        env=env)
+    assert_clear_failure(result, "cache")
+    assert "damaged" not in result.stderr and "delete" not in result.stderr
+
+
+def test_read_only_destination_keeps_the_archive(tmp_path, monkeypatch):
+    """A folder we may not write (EACCES/EROFS): the archive is fine, and the message says keep it."""
+    data, _ = write_tiny_cifar10(tmp_path / "data", per_file=5)
+    archive = data / "cifar10" / "cifar-10-binary.tar.gz"
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "cache"))
+    monkeypatch.setattr("tarfile.TarFile.extractall", read_only)
+    with pytest.raises(common.UserError) as info:
+        common.safe_extract_tar(archive, tmp_path / "cache")
+    message = str(info.value)
+    assert "keep it" in message and "damaged" not in message and "TFDEMOS_CACHE_DIR" in message
+    assert archive.exists()
+
+
+# ---------------------------------------------------------------- the poem corpus
+def _poem_folder(root, first_file):
+    folder = root / "tang-poems"
+    folder.mkdir(parents=True)
+    good = json.dumps([{"title": "t", "author": "a", "paragraphs": ["白日依山盡，黃河入海流。"]}], ensure_ascii=False)
+    for n in range(0, 58000, 1000):
+        (folder / f"poet.tang.{n}.json").write_text(good, encoding="utf-8")
+    first = folder / "poet.tang.0.json"
+    if isinstance(first_file, bytes):
+        first.write_bytes(first_file)
+    else:
+        first.unlink()
+        first.mkdir()
+    return root
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"[{\"paragraphs\": [", "not valid JSON"),
+    (json.dumps([{"paragraphs": ["春風吹柳綠，花落水中流。"]}], ensure_ascii=False).encode("gbk"), "not UTF-8"),
+    (b"{\"paragraphs\": []}", "expected a JSON list of poems"),
+    (b"[{\"paragraphs\": 5}]", "must be a list of lines"),
+    (None, "is a folder"),
+])
+def test_broken_poem_files(tmp_path, content, expected):
+    data = _poem_folder(tmp_path / "data", content)
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", tmp_path / "t")
+    assert_clear_failure(result, expected, "poet.tang.0.json")
+
+
+def test_poem_file_with_bom_is_read(tmp_path):
+    data = _poem_folder(tmp_path / "data", b"\xef\xbb\xbf" + json.dumps([{"paragraphs": ["a，b。"]}]).encode())
+    poems = common.load_tang_poems(data)
+    assert poems[0]["paragraphs"] == ["a，b。"] and len(poems) == 58
+
+
+def test_corpus_folder_and_generate_without_model(tmp_path):
+    result = run_script("09_poem_rnn.py", "--corpus", tmp_path, "--train-dir", tmp_path / "t")
+    assert_clear_failure(result, "is a folder")
+
+    started = time.time()
+    result = run_script("09_poem_rnn.py", "--generate", 3, "--train-dir", tmp_path / "t")
+    assert_clear_failure(result, "no trained model", "python 09_poem_rnn.py")
+    assert time.time() - started < 60 and not list((tmp_path / "t").glob("ckpt-*"))  # nothing trained
+
+
+def test_poem_download_is_pinned_and_checked():
+    checksums = common.datasets.tang_checksums()
+    assert len(checksums) == 58 and all(len(v) == 64 for v in checksums.values())
+    assert all("@2.0.1/" in url for url in common.datasets.TANG_MIRRORS)
+
+
+# ---------------------------------------------------------------- downloads: size and time caps
+def test_download_size_and_time_caps(http_root, tmp_path):
+    www, base = http_root
+    (www / "big.bin").write_bytes(b"x" * 200_000)
+    with pytest.raises(common.DownloadError, match="more than the 1,000 expected"):
+        common.fetch("big.bin", [base + "big.bin"], tmp_path / "a", max_bytes=1000)
+    with pytest.raises(common.DownloadError, match="took longer than"):
+        common.fetch("big.bin", [base + "big.bin"], tmp_path / "b", max_seconds=1e-9)
+    assert not list((tmp_path / "a").iterdir()) and not list((tmp_path / "b").iterdir())
+
+
+# ---------------------------------------------------------------- safe writes
+def test_failed_replace_keeps_the_previous_file(tmp_path, monkeypatch):
+    target = tmp_path / "model.json"
+    files.write_text(target, "good")
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(common.UserError) as info:
+        files.write_text(target, "new")
+    assert "disk full" in str(info.value) and "previous file is unchanged" in str(info.value)
+    assert target.read_text(encoding="utf-8") == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no temp file left
+
+
+def test_half_written_keras_model_never_replaces_the_good_one(tmp_path):
+    class FailingModel:
+        def save(self, path):
+            with open(path, "wb") as f:
+                f.write(b"PK half a zip")
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    target = tmp_path / "04_mnist_cnn.keras"
+    target.write_bytes(b"the good model")
+    with pytest.raises(common.UserError, match="disk full"):
+        files.save_keras_model(FailingModel(), target)
+    assert target.read_bytes() == b"the good model"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_unexpected_errors_and_missing_packages_are_explained():
+    code, message = errors.message_for(ValueError("boom"))
+    assert code == 1 and "TFDEMOS_DEBUG=1" in message and "boom" in message
+    code, message = errors.message_for(ModuleNotFoundError("No module named 'keras'", name="keras"))
+    assert code == 2 and "pip install -r requirements.txt" in message
+    code, message = errors.message_for(PermissionError(errno.EACCES, "Permission denied", "/x/y"))
+    assert code == 2 and "/x/y" in message and "permission" in message
+
+
+# ---------------------------------------------------------------- Ctrl-C during start-up
+def test_ctrl_c_during_start_up_is_one_line_and_130(tmp_path):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, str(ROOT / "01_linear_fit.py"), "--out-dir", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    time.sleep(1.0)  # TensorFlow is still being imported
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    err = err.decode("utf-8", "replace")
+    assert process.returncode == 130, err[-2000:]
+    assert "interrupted" in err and "Traceback" not in err
+
+
+def test_gzip_damage_advice_is_not_given_for_a_folder(tmp_path):
+    (tmp_path / "x.gz").mkdir()
+    with pytest.raises(common.UserError) as info:
+        common.datasets.read_idx_gz(tmp_path / "x.gz", 2051)
+    assert "delete" not in str(info.value)
+    path = tmp_path / "y.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"\0" * 100)
+    path.write_bytes(path.read_bytes()[:15])
+    with pytest.raises(common.DataError, match="delete it"):
+        common.datasets.read_idx_gz(path, 2051)
