@@ -42,7 +42,7 @@ seed_number = _checked(int, lambda v: 0 <= v <= MAX_SEED, f"在 0 到 {MAX_SEED}
 
 
 def at_least(minimum):
-    return _checked(int, lambda v: v >= minimum, f"≥ {minimum}", f"a whole number ≥ {minimum}")
+    return _checked(int, lambda v: v >= minimum, f"是 ≥ {minimum} 的整数", f"a whole number ≥ {minimum}")
 
 
 def add_common_args(parser, seed=42):

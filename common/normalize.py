@@ -49,8 +49,8 @@ def normalize_apply(params, x):
 
 
 def save_params(params, path):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(params, f, ensure_ascii=False, indent=1)
+    from .files import write_json  # whole or not at all
+    write_json(path, params)
 
 
 def load_params(path):

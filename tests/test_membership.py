@@ -66,6 +66,7 @@ def test_own_csv_training_and_predict_roundtrip(tmp_path):
                         "visits,minutes", "--out-dir", tmp_path / "out", "--epochs", 30)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "held out for testing" in result.stdout and "test accuracy:" in result.stdout
+    assert "normalization: zscore (fitted on the training rows" in result.stdout  # own CSV: scaled by default
     assert "Bayes" not in result.stdout
     with open(tmp_path / "out" / "05_membership_test_predictions.csv", encoding="utf-8-sig") as f:
         at_training = {row["id"]: row for row in csv.DictReader(f)}
@@ -110,10 +111,21 @@ def test_predict_refuses_other_columns(tmp_path):
     ("non-numeric", "a,b,label\n1,x,0\n2,y,1\n", "column 'b' is not numeric"),
     ("missing values", "a,b,label\n1,2,0\n,4,1\n5,6,0\n7,,1\n", "missing values in 2 row(s) (file lines 3, 5)"),
     ("one class", "a,b,label\n1,2,1\n3,4,1\n5,6,1\n", "has 1 distinct value"),
+    ("semicolons", "a;b;label\n1;2;0\n3;4;1\n", "separated by semicolons"),
+    ("duplicate columns", "a,a,label\n1,2,0\n3,4,1\n", "duplicate column names: a"),
+    ("two rows", "a,b,label\n1,2,0\n3,4,1\n", "too few rows"),
+    ("huge value", "a,b,label\n1e308,1,0\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)),
+     "column 'a' has values too large"),
+    ("GBK file", "访问,标签,label\n1,2,0\n".encode("gbk"), "not UTF-8"),
+    ("folder", "folder", "is a folder"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, case, content, expected):
     path = tmp_path / "bad.csv"
-    if content is not None:
+    if content == "folder":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
         path.write_text(content, encoding="utf-8")
     result = run_script("05_membership.py", "--csv", path, "--label", "label", "--out-dir", tmp_path)
     assert result.returncode == 2, (case, result.stdout, result.stderr)
@@ -128,3 +140,27 @@ def test_dropna_drops_rows(tmp_path):
                         "--out-dir", tmp_path, "--epochs", 2)
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"holes.csv: 53 rows", result.stdout)
+
+
+def test_label_in_features_refused(tmp_path):
+    data = _own_data(tmp_path / "mine.csv")
+    result = run_script("05_membership.py", "--csv", data, "--label", "status", "--features", "visits,status",
+                        "--out-dir", tmp_path / "out")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--features lists the label 'status'" in result.stderr
+
+
+def test_predict_applies_the_missing_value_rule(tmp_path):
+    data = _own_data(tmp_path / "mine.csv")
+    assert run_script("05_membership.py", "--csv", data, "--label", "status", "--features", "visits,minutes",
+                      "--out-dir", tmp_path / "out", "--epochs", 2).returncode == 0
+    holes = _write_csv(tmp_path / "new.csv", ["visits", "minutes"], [[1, 2], ["", 3], [4, 5]])
+    refused = run_script("05_membership.py", "--predict", holes, "--out-dir", tmp_path / "out")
+    assert refused.returncode == 2 and "missing values in 1 row(s)" in refused.stderr
+    assert not (tmp_path / "new.predictions.csv").exists()
+    scored = run_script("05_membership.py", "--predict", holes, "--dropna", "--out-dir", tmp_path / "out")
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    assert "scored 2 rows (1 with missing values left blank)" in scored.stdout
+    with open(tmp_path / "new.predictions.csv", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert [bool(row["p_流失"]) for row in rows] == [True, False, True]
