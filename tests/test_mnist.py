@@ -1,4 +1,5 @@
 """02, 03, 04 end to end on a tiny MNIST-format data set; real accuracy when real data is there."""
+import json
 import os
 import re
 import zlib
@@ -19,9 +20,14 @@ def tiny(tmp_path_factory):
     return write_tiny_mnist(root / "data"), root / "out"
 
 
-def accuracy_of(stdout):
+def accuracy_of(stdout, out=None, name=None):
+    """The printed line (for people) and, where given, the results JSON (for programs) agree."""
     match = re.search(r"^test accuracy: ([\d.]+)$", stdout, re.M)
     assert match, stdout[-2000:]
+    if out is not None:
+        results = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        assert abs(results["test_accuracy"] - float(match.group(1))) < 1e-4
+        return results["test_accuracy"]
     return float(match.group(1))
 
 
@@ -32,9 +38,20 @@ def test_02_softmax_tiny(tiny):
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"step\s+10 .*test accuracy", result.stdout)
     assert "image 0 (label" in result.stdout and "W[300:303]" in result.stdout
-    accuracy_of(result.stdout)
+    assert re.search(r"one-hot vector: \[[01 ]+\]", result.stdout) and "hesitates on" in result.stdout
+    assert 0 <= accuracy_of(result.stdout, out, "02_mnist_softmax") <= 1
     for name in ("02_mnist_softmax_curve.png", "02_mnist_softmax_weights.png", "02_mnist_softmax.keras"):
         assert (out / name).stat().st_size > 0
+
+
+def test_02_article_settings(tiny, tmp_path):
+    data, _ = tiny
+    result = run_script("02_mnist_softmax.py", "--data-dir", data, "--out-dir", tmp_path, "--article")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "500 steps of 50 images, learning rate 0.01, loss summed over the batch" in result.stdout
+    results = json.loads((tmp_path / "02_mnist_softmax.json").read_text(encoding="utf-8"))
+    assert (results["lr"], results["steps"], results["batch_size"], results["loss_sum"]) == (0.01, 500, 50, True)
+    assert results["curve"][-1] == [500, results["test_accuracy"]]
 
 
 def test_02_naive_loss_nan_is_caught(tiny):
@@ -70,7 +87,7 @@ def test_04_cnn_trains_and_reads_pictures(tiny, tmp_path):
     result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", out, "--epochs", 2)
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"^epoch 2: test accuracy [\d.]+, training time [\d.]+ s$", result.stdout, re.M)
-    accuracy_of(result.stdout)
+    accuracy_of(result.stdout, out, "04_mnist_cnn")
     assert (out / "04_mnist_cnn.keras").exists() and (out / "04_mnist_cnn_curve.png").exists()
 
     _digit_picture(tmp_path / "dark_on_light.png", True)
@@ -109,6 +126,21 @@ def _png_header_only(path, width, height):
     header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
                      + chunk(b"IEND", b""))
+
+
+def test_04_article_model(tiny, tmp_path):
+    data, _ = tiny
+    result = run_script("04_mnist_cnn.py", "--model", "article", "--data-dir", data, "--out-dir", tmp_path,
+                        "--epochs", 1)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "model mnist_cnn_article: 3,274,634 parameters" in result.stdout  # the tutorial's size
+    results = json.loads((tmp_path / "04_mnist_cnn_article.json").read_text(encoding="utf-8"))
+    assert (results["model"], results["batch_size"], results["lr"]) == ("article", 100, 0.001)
+    _digit_picture(tmp_path / "seven.png", True)
+    again = run_script("04_mnist_cnn.py", "--model", "article", "--data-dir", data, "--out-dir", tmp_path,
+                       "--image", tmp_path / "seven.png")
+    assert again.returncode == 0 and "04_mnist_cnn_article.keras" in again.stdout
+    assert not (tmp_path / "04_mnist_cnn.keras").exists()  # the fast model's file is not touched
 
 
 def test_04_damaged_saved_model_says_retrain(tiny, tmp_path):

@@ -1,0 +1,87 @@
+"""The resumable-training scaffold shared by 07 (CIFAR-10) and 09 (poems).
+
+    run = ResumableRun(train_dir, fresh=args.fresh, run_files=["config.json"])
+    run.restore(model=model, optimizer=optimizer)     # resumes if a checkpoint is there
+    while run.step < total_steps and not run.stop_requested(max_minutes):
+        ...one step...; run.step += 1
+        if run.step % save_every == 0: run.save("every N steps")
+    run.finish()                                        # saves; Ctrl-C → exit 130
+
+What it does for you: --fresh removes every trace of the old run; a checkpoint cut short by a
+kill is removed; the training time is counted across resumes (08 reports it); Ctrl-C only sets
+a flag, so the step in progress finishes and a whole checkpoint is saved before exiting.
+"""
+import signal
+import time
+from pathlib import Path
+
+from . import checkpoints
+from .errors import fail
+from .utils import output_dir
+
+
+class ResumableRun:
+    def __init__(self, train_dir, fresh=False, run_files=()):
+        self.train_dir = Path(train_dir)
+        if fresh:
+            checkpoints.clear(self.train_dir, also=run_files)
+            print(f"--fresh: removed old checkpoints in {self.train_dir}")
+        output_dir(self.train_dir)
+        if checkpoints.remove_unfinished(self.train_dir):
+            print(f"removed an unfinished checkpoint (a run was stopped while saving) in {self.train_dir}")
+        self.step, self._interrupted = 0, False
+
+    def has_checkpoint(self):
+        import tensorflow as tf
+        return tf.train.latest_checkpoint(str(self.train_dir)) is not None
+
+    def restore(self, optimizer, max_to_keep=3, keep_every_minutes=None, **objects):
+        """Track `objects` + the optimizer; resume from the newest checkpoint if there is one."""
+        import tensorflow as tf
+        self.optimizer = optimizer
+        self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)  # across resumes
+        self.checkpoint = tf.train.Checkpoint(optimizer=optimizer, train_seconds=self.train_seconds, **objects)
+        keep_hours = keep_every_minutes / 60 if keep_every_minutes else None
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self.train_dir, max_to_keep=max_to_keep,
+                                                  keep_checkpoint_every_n_hours=keep_hours)
+        latest = self.manager.latest_checkpoint
+        if latest:
+            try:
+                self.checkpoint.restore(latest).assert_existing_objects_matched()
+            except (tf.errors.OpError, ValueError, AssertionError) as error:
+                fail(f"检查点 {latest} 读不出来或不属于这个模型 / cannot restore it ({type(error).__name__}): "
+                     f"use the flags it was trained with, or start over with --fresh")
+            print(f"resumed from {latest} at step {int(optimizer.iterations.numpy())}")
+        else:
+            print(f"starting fresh in {self.train_dir}")
+        self.step = int(optimizer.iterations.numpy())
+        self._save_once = checkpoints.SaveOnce(self.manager, resumed_step=self.step)
+        self._seconds_before, self._started = float(self.train_seconds.numpy()), time.time()
+        signal.signal(signal.SIGINT, self._on_ctrl_c)
+        return self
+
+    def _on_ctrl_c(self, *_):
+        self._interrupted = True
+
+    @property
+    def minutes(self):
+        """Minutes of training in all runs so far."""
+        return (self._seconds_before + time.time() - self._started) / 60
+
+    def stop_requested(self, max_minutes=None):
+        if max_minutes and self.minutes >= max_minutes:
+            print(f"--minutes {max_minutes:g} reached")
+            return True
+        return self._interrupted
+
+    def save(self, reason):
+        self.train_seconds.assign(self.minutes * 60)
+        path = self._save_once(self.step)  # a step already saved is not written again
+        if path:
+            print(f"saved checkpoint {path} ({reason})", flush=True)
+
+    def finish(self):
+        """Save; after Ctrl-C exit with 130 (run again to resume)."""
+        self.save("interrupted by Ctrl-C" if self._interrupted else "end of training")
+        if self._interrupted:
+            raise SystemExit(130)
