@@ -2,14 +2,19 @@
 
 What it shows
   The article ran TensorFlow's official CIFAR-10 tutorial (cifar10_train.py): hours on a GPU
-  for ~86%. This is the same job for a laptop CPU: the official binary data through tf.data,
-  a small residual BatchNorm network, a warm-up + linearly decaying learning rate, label
-  smoothing. It writes checkpoints as it goes; run it again and it resumes where it stopped
-  (Ctrl-C saves first). Evaluate with 08_cifar10_eval.py, also while this is running.
+  for ~86%. Two versions here, both reading the official binary data through tf.data, writing
+  checkpoints as they go, resuming where they stopped (Ctrl-C saves first):
+  --model tutorial  the article's own network and recipe (TF1 tutorial: 24×24 crops, brightness
+                    and contrast distortion, conv 5×5·64 ×2 with LRN, FC 384 → 192 → 10, plain
+                    SGD at 0.1, batch 128), rebuilt in Keras 3.
+  --model resnet    (default) the same job for a laptop CPU: a small residual BatchNorm network,
+                    warm-up + linearly decaying learning rate, Nesterov momentum, label smoothing.
+  Evaluate with 08_cifar10_eval.py (it reads either model), also while this is running.
 
 Run
   python 07_cifar10_train.py                    default run (≈45 min on a 2-core CPU)
-  python 07_cifar10_train.py --epochs 2         a quick look
+  python 07_cifar10_train.py --model tutorial --train-dir outputs/cifar10_tutorial
+  python 07_cifar10_train.py --epochs 2         a quick look; --minutes 30 stops after 30 min
   tensorboard --logdir outputs/cifar10_train    loss and learning-rate curves
   python 08_cifar10_eval.py                     accuracy of the latest checkpoint
 
@@ -20,23 +25,29 @@ import common  # first: from here on every fault ends in one clear message (comm
 
 import argparse
 import json
-import signal
 import time
 from pathlib import Path
 
-from common import checkpoints
-
+RECIPES = {  # each model's own defaults; a flag given on the command line overrides them
+    "resnet": dict(epochs=28, batch_size=256, lr=0.2),
+    "tutorial": dict(epochs=100, batch_size=128, lr=0.1),  # the tutorial: constant 0.1, batch 128
+}
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--model", choices=list(RECIPES), default="resnet",
+                    help="resnet: fast on a CPU (default); tutorial: the TF1 tutorial the article ran")
 parser.add_argument("--train-dir", default=str(common.SCRIPTS_DIR / "outputs" / "cifar10_train"),
                     help="checkpoints, TensorBoard logs and the model description go here")
-parser.add_argument("--epochs", type=common.positive_float, default=28, help="length of the whole schedule")
+parser.add_argument("--epochs", type=common.positive_float, default=None,
+                    help="length of the whole schedule; default 28 (resnet), 100 (tutorial)")
 parser.add_argument("--steps", type=common.positive_int, default=None,
                     help="stop after this many steps (overrides --epochs)")
-parser.add_argument("--batch-size", type=common.positive_int, default=256)
-parser.add_argument("--lr", type=common.positive_float, default=0.2,
-                    help="peak SGD learning rate (Nesterov momentum 0.9)")
+parser.add_argument("--minutes", type=common.positive_float, default=None,
+                    help="stop (and save) after this many minutes of training in all runs")
+parser.add_argument("--batch-size", type=common.positive_int, default=None, help="default 256 (resnet), 128 (tutorial)")
+parser.add_argument("--lr", type=common.positive_float, default=None,
+                    help="peak SGD learning rate; default 0.2 (resnet), 0.1 (tutorial)")
 parser.add_argument("--width", type=common.at_least(2), default=48,
-                    help="channels of the first block (doubles per block)")
+                    help="resnet: channels of the first block (doubles per block)")
 parser.add_argument("--save-every", type=common.positive_int, default=200, help="checkpoint every N steps")
 parser.add_argument("--keep-every-min", type=common.positive_float, default=10,
                     help="besides the last 3, keep one checkpoint per this many minutes (for time curves)")
@@ -47,56 +58,59 @@ parser.add_argument("--fresh", action="store_true", help="delete old checkpoints
 parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
                     help="mirrored: tf.distribute.MirroredStrategy over all GPUs (or the CPU)")
 parser.add_argument("--jit", choices=["on", "off"], default="off",
-                    help="XLA-compile the training step (measured 1.7x slower for this net on a 2-core CPU)")
+                    help="XLA-compile the training step (measured 1.7x slower for the resnet on a 2-core CPU)")
 common.add_common_args(parser)
 args = parser.parse_args()
+recipe = {key: getattr(args, key) or default for key, default in RECIPES[args.model].items()}
 
 import keras  # noqa: E402  (after the flags: --help and typos answer at once)
 import tensorflow as tf  # noqa: E402
 
+from common.layers import (LocalResponseNormalization, PerImageStandardization,  # noqa: E402
+                           TrainRandomCropEvalCenterCrop)
+
 common.set_seed(args.seed)
 train_dir = Path(args.train_dir)
-RUN_FILES = ["model.json", "normalization.json", "settings.json"]  # what 08 needs besides checkpoints
-if args.fresh:
-    checkpoints.clear(train_dir, also=RUN_FILES)
-    print(f"--fresh: removed old checkpoints in {train_dir}")
-common.output_dir(train_dir)
-if checkpoints.remove_unfinished(train_dir):
-    print(f"removed an unfinished checkpoint (a run was stopped while saving) in {train_dir}")
-resuming = tf.train.latest_checkpoint(str(train_dir)) is not None
-settings = {"width": args.width}
-if resuming:  # check before anything is written: the checkpoints must fit the network we build
+# --fresh clears the old run; a checkpoint cut short by a kill is removed (common/training.py).
+run = common.ResumableRun(train_dir, fresh=args.fresh, run_files=["model.json", "normalization.json",
+                                                                  "settings.json"])
+settings = {"model": args.model, "width": args.width if args.model == "resnet" else None}
+if run.has_checkpoint():  # checked before anything is written: the checkpoints must fit this network
     try:
         saved = json.loads((train_dir / "settings.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        saved = None  # a run of an older version: compared through model.json below
-    for name, value in (saved or {}).items():
+        saved = {"model": "resnet"}  # a run of an older version: compared through model.json below
+    for name, value in saved.items():
         if settings.get(name) != value:
             common.fail(f"{train_dir} 里的检查点是用 --{name} {value} 训练的，这次是 {settings.get(name)}。\n"
                         f"the checkpoints in {train_dir} were trained with --{name} {value}, not "
                         f"{settings.get(name)}: continue with --{name} {value}, or start over with --fresh")
 
-# ---------------------------------------------------------------- 1. data (official binary format)
+# %% 1. 准备数据 / Data: the official binary files through tf.data, with augmentation
 files = common.cifar10_files(args.data_dir)
 norm_path = train_dir / "normalization.json"
-if resuming and norm_path.is_file():  # keep what 08 uses: the statistics of the run's first start
+n_train = min(args.max_train or 50_000, sum(Path(f).stat().st_size for f in files["train"])
+              // common.datasets.CIFAR10_RECORD_BYTES)
+if args.model == "tutorial":
+    # 08 computes (x/255 - mean)/std: with these values the tutorial model gets raw 0-255 pixels
+    # and standardizes each image itself, as the tutorial did.
+    mean, std = [0.0, 0.0, 0.0], [1 / 255] * 3
+elif run.has_checkpoint() and norm_path.is_file():  # keep what 08 uses: the run's first statistics
     norm = json.loads(norm_path.read_text(encoding="utf-8"))
     mean, std = norm["mean"], norm["std"]
-    n_train = min(args.max_train or 50_000, sum(Path(f).stat().st_size for f in files["train"])
-                  // common.datasets.CIFAR10_RECORD_BYTES)
-else:
+else:  # channel mean/std of the training images, saved for 08 so it scales test images the same way
     train_images, _ = common.read_cifar10_bin(files["train"])
-    if args.max_train:
-        train_images = train_images[:args.max_train]
-    n_train = len(train_images)
-    # Channel mean/std of the training set, saved for 08 so evaluation scales images the same way.
-    mean = train_images.reshape(-1, 3).mean(axis=0) / 255
-    std = train_images.reshape(-1, 3).std(axis=0) / 255
+    train_images = train_images[:args.max_train].reshape(-1, 3)
+    mean, std = list(train_images.mean(axis=0) / 255), list(train_images.std(axis=0) / 255)
     del train_images
 
 
 def augment(image, label):
-    # Random crop with 4 pixels of padding, and a horizontal flip: the net sees new images every epoch.
+    if args.model == "tutorial":  # the tutorial's distortions (its 24×24 random crop is in the model)
+        image = tf.image.random_flip_left_right(tf.cast(image, tf.float32))
+        image = tf.image.random_brightness(image, max_delta=63)
+        return tf.image.random_contrast(image, lower=0.2, upper=1.8), label
+    # Random crop with 4 pixels of padding, and a horizontal flip: new images every epoch.
     image = tf.image.random_flip_left_right(image)
     image = tf.pad(image, [[4, 4], [4, 4], [0, 0]], mode="REFLECT")
     return tf.image.random_crop(image, [32, 32, 3]), label
@@ -112,18 +126,43 @@ if args.max_train:
 train_data = (records.cache()  # decoded uint8 images stay in memory (150 MB) after epoch 1
               .shuffle(n_train, seed=args.seed)
               .map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-              .batch(args.batch_size, drop_remainder=True)
+              .batch(recipe["batch_size"], drop_remainder=True)
               .map(normalize, num_parallel_calls=tf.data.AUTOTUNE)
               .prefetch(tf.data.AUTOTUNE))
-steps_per_epoch = n_train // args.batch_size
+steps_per_epoch = n_train // recipe["batch_size"]
 if steps_per_epoch == 0:
-    common.fail(f"只有 {n_train} 张训练图片，少于 --batch-size {args.batch_size} / only {n_train} training "
-                f"images for batch size {args.batch_size}: use a smaller --batch-size")
-total_steps = args.steps or int(args.epochs * steps_per_epoch)
+    common.fail(f"只有 {n_train} 张训练图片，少于 --batch-size {recipe['batch_size']} / only {n_train} training "
+                f"images for batch size {recipe['batch_size']}: use a smaller --batch-size")
+total_steps = args.steps or int(recipe["epochs"] * steps_per_epoch)
 
 
-# ---------------------------------------------------------------- 2. model
-def build_model(width):
+# %% 2. 模型 / Model: the tutorial's network, and a small ResNet
+def tutorial_model():
+    """The TF1 tutorial's cifar10.py network, layer by layer (truncated-normal starts as there)."""
+    def start(stddev):
+        return keras.initializers.TruncatedNormal(stddev=stddev)
+    decay = keras.regularizers.L2(0.004 / 2)  # its weight decay 0.004 · tf.nn.l2_loss (which halves)
+    return keras.Sequential([
+        keras.Input((32, 32, 3)),
+        TrainRandomCropEvalCenterCrop(24),  # random 24×24 crops to train, the centre to test
+        PerImageStandardization(),
+        keras.layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=start(5e-2)),
+        keras.layers.MaxPooling2D(3, strides=2, padding="same"),
+        LocalResponseNormalization(),
+        keras.layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=start(5e-2),
+                            bias_initializer=keras.initializers.Constant(0.1)),
+        LocalResponseNormalization(),
+        keras.layers.MaxPooling2D(3, strides=2, padding="same"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(384, activation="relu", kernel_regularizer=decay, kernel_initializer=start(0.04),
+                           bias_initializer=keras.initializers.Constant(0.1)),
+        keras.layers.Dense(192, activation="relu", kernel_regularizer=decay, kernel_initializer=start(0.04),
+                           bias_initializer=keras.initializers.Constant(0.1)),
+        keras.layers.Dense(10, kernel_initializer=start(1 / 192)),  # logits
+    ], name="cifar10_tutorial")
+
+
+def resnet_model(width):
     """A small ResNet: a stem, then three blocks of conv → max-pool → BN → ReLU + a residual conv pair.
 
     Widths `width`, 2·width, 4·width at 32, 16 and 8 pixels; global max-pool; one dense layer.
@@ -151,25 +190,10 @@ def build_model(width):
 
 strategy = tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else tf.distribute.get_strategy()
 with strategy.scope():
-    model = build_model(args.width)
-    warmup = max(1, int(0.15 * total_steps))
-
-    # ------------------------------------------------------------ 3. loss and optimizer
-    class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-        """Rises linearly to the peak over the first 15% of steps, then falls linearly to 0."""
-
-        def __call__(self, step):
-            step = tf.cast(step, tf.float32)
-            rise = args.lr * step / warmup
-            fall = args.lr * tf.maximum(0.0, (total_steps - step) / max(1, total_steps - warmup))
-            return tf.where(step < warmup, rise, fall)
-
-    optimizer = keras.optimizers.SGD(WarmupLinearDecay(), momentum=0.9, nesterov=True, weight_decay=5e-4)
-    optimizer.build(model.trainable_variables)
-    loss_object = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2,
-                                                       reduction="none")
+    model = tutorial_model() if args.model == "tutorial" else resnet_model(args.width)
 model_json_path = train_dir / "model.json"
-if resuming and model_json_path.is_file() and model_json_path.read_text(encoding="utf-8") != model.to_json():
+if (run.has_checkpoint() and model_json_path.is_file()
+        and model_json_path.read_text(encoding="utf-8") != model.to_json()):
     common.fail(f"{train_dir} 里的检查点属于另一个网络（--width 不同？）/ the checkpoints in {train_dir} belong "
                 f"to another network (a different --width?): use the old flags, or start over with --fresh")
 # 08 rebuilds the net from model.json and scales images with normalization.json.
@@ -177,40 +201,44 @@ common.write_text(model_json_path, model.to_json())
 common.write_json(norm_path, {"mean": [float(v) for v in mean], "std": [float(v) for v in std]})
 common.write_json(train_dir / "settings.json", settings)
 
-# ---------------------------------------------------------------- checkpoints and resume
-train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)  # across resumes; 08 reports it
-checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds=train_seconds)
-manager = tf.train.CheckpointManager(checkpoint, train_dir, max_to_keep=3,
-                                     keep_checkpoint_every_n_hours=args.keep_every_min / 60)
-if manager.latest_checkpoint:
-    try:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    except (tf.errors.OpError, ValueError, AssertionError) as error:
-        common.fail(f"检查点 {manager.latest_checkpoint} 读不出来或不属于这个网络 / cannot restore it "
-                    f"({type(error).__name__}); start over with --fresh")
-    print(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
-else:
-    print(f"starting fresh in {train_dir}")
-save_checkpoint = checkpoints.SaveOnce(manager, resumed_step=int(optimizer.iterations.numpy()))
+
+# %% 3. 损失函数与优化器 / Loss and optimizer
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Rises linearly to the peak over the first 15% of steps, then falls linearly to 0."""
+
+    def __init__(self, peak, total_steps):
+        self.peak, self.total, self.warmup = peak, total_steps, max(1, int(0.15 * total_steps))
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        rise = self.peak * step / self.warmup
+        fall = self.peak * tf.maximum(0.0, (self.total - step) / max(1, self.total - self.warmup))
+        return tf.where(step < self.warmup, rise, fall)
 
 
-def save(reason):
-    step = int(optimizer.iterations.numpy())
-    train_seconds.assign(seconds_before + time.time() - start)
-    # The checkpoint files are written first and the `checkpoint` index last, so 08 never
-    # picks up a half-written checkpoint; a step already saved is not written again.
-    path = save_checkpoint(step)
-    if path:
-        print(f"saved checkpoint {path} ({reason})", flush=True)
+with strategy.scope():
+    if args.model == "tutorial":  # plain SGD at a constant rate, plain cross-entropy
+        optimizer = keras.optimizers.SGD(recipe["lr"])
+        loss_object = keras.losses.CategoricalCrossentropy(from_logits=True, reduction="none")
+    else:
+        optimizer = keras.optimizers.SGD(WarmupLinearDecay(recipe["lr"], total_steps), momentum=0.9,
+                                         nesterov=True, weight_decay=5e-4)
+        # Label smoothing: aim at 0.82 for the right class instead of 1, so the net stays less sure.
+        loss_object = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2,
+                                                           reduction="none")
+    optimizer.build(model.trainable_variables)
+run.restore(optimizer, max_to_keep=3, keep_every_minutes=args.keep_every_min, model=model)
 
 
-# ---------------------------------------------------------------- 4. training step
+# %% 4. 训练 / Train: Ctrl-C saves a checkpoint, then exits; running again resumes
 @tf.function(jit_compile=args.jit == "on")
 def replica_step(images, labels):
     with tf.GradientTape() as tape:
         logits = model(images, training=True)
         per_example = loss_object(tf.one_hot(labels, 10), logits)
-        loss = tf.nn.compute_average_loss(per_example, global_batch_size=args.batch_size)
+        loss = tf.nn.compute_average_loss(per_example, global_batch_size=recipe["batch_size"])
+        if model.losses:  # the tutorial's weight decay on its dense layers
+            loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
     gradients = tape.gradient(loss, model.trainable_variables)
     optimizer.apply_gradients(zip(gradients, model.trainable_variables))
     return loss
@@ -222,46 +250,46 @@ def train_step(images, labels):
     return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
 
-# ---------------------------------------------------------------- 5. train (Ctrl-C saves, then exits)
-interrupted = []
-signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
 guard = common.NanGuard()
 summary = tf.summary.create_file_writer(str(train_dir))
-step = int(optimizer.iterations.numpy())
-if step >= total_steps:
-    print(f"already trained {step} of {total_steps} steps; use --fresh to start over or raise --epochs")
+if run.step >= total_steps:
+    print(f"already trained {run.step} of {total_steps} steps; use --fresh to start over or raise --epochs")
     raise SystemExit(0)
-print(f"{n_train:,} training images, batch {args.batch_size}, {steps_per_epoch} steps per epoch, "
-      f"training steps {step}..{total_steps}; model {model.count_params():,} parameters")
+batch_size = recipe["batch_size"]
+print(f"{n_train:,} training images, batch {batch_size}, {steps_per_epoch} steps per epoch, "
+      f"training steps {run.step}..{total_steps}; model {model.name}, {model.count_params():,} parameters")
 
 epoch_data = strategy.experimental_distribute_dataset(train_data)
-start, last_log, seconds_before = time.time(), time.time(), float(train_seconds.numpy())
-skip = step % steps_per_epoch  # resume in the middle of an epoch: skip the batches it already saw
+start, last_log, loss = time.time(), time.time(), None
+skip = run.step % steps_per_epoch  # resume in the middle of an epoch: skip the batches it already saw
 with summary.as_default():
-    while step < total_steps and not interrupted:
+    while run.step < total_steps and not run.stop_requested(args.minutes):
         for images, labels in (epoch_data if skip == 0 else
                                strategy.experimental_distribute_dataset(train_data.skip(skip))):
             loss = train_step(images, labels)
-            step += 1
-            batch = (step - 1) % steps_per_epoch
+            run.step += 1
+            batch = (run.step - 1) % steps_per_epoch
             # A NaN stops here with the guard's message (exit 1); the last good checkpoint stays.
-            guard.check(step, loss, rows=(batch * args.batch_size, (batch + 1) * args.batch_size))
-            if step % args.log_every == 0 or step == total_steps:
+            guard.check(run.step, loss, rows=(batch * batch_size, (batch + 1) * batch_size))
+            if run.step % args.log_every == 0 or run.step == total_steps:
                 seconds = (time.time() - last_log) / args.log_every
-                print(f"{time.strftime('%H:%M:%S')}: step {step}, loss = {float(loss):.3f} "
-                      f"({args.batch_size / seconds:.1f} examples/sec; {seconds:.3f} sec/batch)", flush=True)
-                tf.summary.scalar("loss", loss, step=step)
-                tf.summary.scalar("learning_rate", optimizer.learning_rate, step=step)
-                tf.summary.scalar("examples_per_sec", args.batch_size / seconds, step=step)
+                print(f"{time.strftime('%H:%M:%S')}: step {run.step}, loss = {float(loss):.3f} "
+                      f"({batch_size / seconds:.1f} examples/sec; {seconds:.3f} sec/batch)", flush=True)
+                tf.summary.scalar("loss", loss, step=run.step)
+                tf.summary.scalar("learning_rate", optimizer.learning_rate, step=run.step)
+                tf.summary.scalar("examples_per_sec", batch_size / seconds, step=run.step)
                 last_log = time.time()
-            if step % args.save_every == 0:
-                save("every %d steps" % args.save_every)
-            if step >= total_steps or interrupted:
+            if run.step % args.save_every == 0:
+                run.save(f"every {args.save_every} steps")
+            if run.step >= total_steps or run.stop_requested(args.minutes):
                 break
         skip = 0
+interrupted = run.finish()
 
-save("interrupted by Ctrl-C" if interrupted else "end of training")
-minutes = (time.time() - start) / 60
-print(f"trained to step {step} in {minutes:.1f} min ({train_seconds.numpy() / 60:.1f} min in all runs)"
+# %% 5. 记录 / Record: results for programs, a pointer to 08 for people
+common.save_results("07_cifar10_train", common.output_dir(args.out_dir), model=args.model, step=run.step,
+                    total_steps=total_steps, minutes=run.minutes, last_loss=None if loss is None else float(loss),
+                    train_dir=train_dir, interrupted=interrupted, seed=args.seed, **recipe)
+print(f"trained to step {run.step} in {(time.time() - start) / 60:.1f} min ({run.minutes:.1f} min in all runs)"
       + ("; run again to resume" if interrupted else f"; evaluate with: python 08_cifar10_eval.py --train-dir {train_dir}"))
 raise SystemExit(130 if interrupted else 0)

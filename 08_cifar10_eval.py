@@ -41,13 +41,15 @@ if args.cpu:
 import numpy as np  # noqa: E402
 
 import keras  # noqa: E402
+
+import common.layers  # noqa: E402,F401  (registers the layers of 07's tutorial model for model.json)
 import tensorflow as tf  # noqa: E402
 
 train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "cifar10_train")
 out = common.output_dir(args.out_dir)
 
 
-# 1. The model as 07 described it, and the test set normalized the way 07 normalized its
+# %% 1. 模型与测试数据 / The model as 07 described it, and the test set scaled as 07 scaled its
 #    training images. Read once, and only after a checkpoint is known to exist.
 def prepare():
     try:
@@ -64,6 +66,7 @@ def prepare():
     return model, images, labels, (images.astype(np.float32) / 255 - mean) / std
 
 
+# %% 2. 评估 / Evaluate one checkpoint: accuracy, per class, confusion matrix, examples
 def evaluate(model, test_images, test_labels, x, checkpoint_path):
     train_seconds = tf.Variable(0.0, dtype=tf.float64)
     checkpoint = tf.train.Checkpoint(model=model, train_seconds=train_seconds)
@@ -86,9 +89,14 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
     confusion = np.zeros((10, 10), dtype=np.int64)
     np.add.at(confusion, (test_labels, predicted), 1)
     print("class        accuracy")
+    per_class = {}
     for i, name in enumerate(common.CIFAR10_CLASSES):
         total = confusion[i].sum()
+        per_class[name] = float(confusion[i, i] / total) if total else None
         print(f"  {name:<10} {confusion[i, i] / total:.3f}" if total else f"  {name:<10} -")
+    common.save_results("08_cifar10_eval", out, step=step, accuracy=accuracy, per_class=per_class,
+                        minutes=float(train_seconds.numpy()) / 60, test_images=len(test_labels),
+                        flip_tta=not args.no_tta, checkpoint=checkpoint_path, confusion=confusion)
     plt = common.plt_headless()
     fig, ax = plt.subplots(figsize=(7, 6))
     ax.imshow(confusion, cmap="Blues")
@@ -116,7 +124,7 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
     return accuracy
 
 
-# 3. Once, or every new checkpoint (--watch).
+# %% 3. 一次，或每个新检查点 / Once, or every new checkpoint (--watch)
 def latest():
     # `checkpoint` is rewritten only after a checkpoint's files are complete: never half-written.
     return tf.train.latest_checkpoint(str(train_dir))

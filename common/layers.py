@@ -15,3 +15,42 @@ class SpaceToDepth(keras.layers.Layer):
 
     def compute_output_shape(self, shape):
         return (shape[0], shape[1] // 2, shape[2] // 2, shape[3] * 4)
+
+
+# The official TensorFlow 1 CIFAR-10 tutorial's network (07 --model tutorial) as layers, so that
+# 08 can rebuild it from model.json like any other model.
+@keras.saving.register_keras_serializable(package="dl_for_everyone")
+class TrainRandomCropEvalCenterCrop(keras.layers.Layer):
+    """While training: a random size×size crop of each image. Otherwise: the central crop."""
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+
+    def call(self, images, training=None):
+        if training:
+            channels = tf.shape(images)[-1]
+            return tf.map_fn(lambda image: tf.image.random_crop(image, [self.size, self.size, channels]), images)
+        return tf.image.resize_with_crop_or_pad(images, self.size, self.size)
+
+    def compute_output_shape(self, shape):
+        return (shape[0], self.size, self.size, shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package="dl_for_everyone")
+class PerImageStandardization(keras.layers.Layer):
+    """Each image to mean 0 and standard deviation 1 over all its pixels (tf.image's op)."""
+
+    def call(self, images):
+        return tf.image.per_image_standardization(images)
+
+
+@keras.saving.register_keras_serializable(package="dl_for_everyone")
+class LocalResponseNormalization(keras.layers.Layer):
+    """The tutorial's LRN: depth_radius 4, bias 1, alpha 0.001/9, beta 0.75."""
+
+    def call(self, x):
+        return tf.nn.local_response_normalization(x, depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)

@@ -5,7 +5,8 @@
     while run.step < total_steps and not run.stop_requested(max_minutes):
         ...one step...; run.step += 1
         if run.step % save_every == 0: run.save("every N steps")
-    run.finish()                                        # saves; Ctrl-C → exit 130
+    if run.finish():                                    # saves; True after Ctrl-C
+        raise SystemExit(130)
 
 What it does for you: --fresh removes every trace of the old run; a checkpoint cut short by a
 kill is removed; the training time is counted across resumes (08 reports it); Ctrl-C only sets
@@ -29,7 +30,7 @@ class ResumableRun:
         output_dir(self.train_dir)
         if checkpoints.remove_unfinished(self.train_dir):
             print(f"removed an unfinished checkpoint (a run was stopped while saving) in {self.train_dir}")
-        self.step, self._interrupted = 0, False
+        self.step, self._interrupted, self._out_of_time = 0, False, False
 
     def has_checkpoint(self):
         import tensorflow as tf
@@ -69,10 +70,10 @@ class ResumableRun:
         return (self._seconds_before + time.time() - self._started) / 60
 
     def stop_requested(self, max_minutes=None):
-        if max_minutes and self.minutes >= max_minutes:
+        if max_minutes and self.minutes >= max_minutes and not self._out_of_time:
             print(f"--minutes {max_minutes:g} reached")
-            return True
-        return self._interrupted
+            self._out_of_time = True
+        return self._interrupted or self._out_of_time
 
     def save(self, reason):
         self.train_seconds.assign(self.minutes * 60)
@@ -81,7 +82,6 @@ class ResumableRun:
             print(f"saved checkpoint {path} ({reason})", flush=True)
 
     def finish(self):
-        """Save; after Ctrl-C exit with 130 (run again to resume)."""
+        """Save the last step; return True after Ctrl-C (the script then exits with 130)."""
         self.save("interrupted by Ctrl-C" if self._interrupted else "end of training")
-        if self._interrupted:
-            raise SystemExit(130)
+        return self._interrupted

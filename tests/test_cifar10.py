@@ -1,4 +1,5 @@
 """07 train / 08 eval on a tiny CIFAR-10-format binary set: checkpoints, resume, watch, Ctrl-C."""
+import json
 import re
 import signal
 import subprocess
@@ -157,3 +158,20 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("ckpt-*.index")) == ["ckpt-1.index"]
     result = evaluate(cifar, tmp_path)
     assert result.returncode == 0 and "step 1: accuracy" in result.stdout
+
+
+def test_tutorial_model_trains_resumes_and_evaluates(cifar, tmp_path):
+    """07 --model tutorial: the TF1 tutorial's net, resumable, read by 08 through model.json."""
+    first = train(cifar, tmp_path, "--model", "tutorial", "--steps", 2)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "model cifar10_tutorial" in first.stdout
+    again = train(cifar, tmp_path, "--model", "tutorial", "--steps", 4)
+    assert again.returncode == 0 and "at step 2" in again.stdout, again.stderr[-3000:]
+    wrong = train(cifar, tmp_path, "--steps", 6)  # the default model on the tutorial's checkpoints
+    assert wrong.returncode == 2 and "--model tutorial" in wrong.stderr and "Traceback" not in wrong.stderr
+    result = evaluate(cifar, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = cifar[1] / "out"
+    results = json.loads((out / "08_cifar10_eval.json").read_text(encoding="utf-8"))
+    assert results["step"] == 4 and 0 <= results["accuracy"] <= 1 and results["flip_tta"]
+    assert f"step 4: accuracy @ 1 = {results['accuracy']:.3f}" in result.stdout
