@@ -21,18 +21,16 @@ Expected
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
 import argparse
-import collections
-import hashlib
 import json
-import math
 import re
-import signal
 import time
 from pathlib import Path
 
 import numpy as np
 
 from common import checkpoints, fail
+from common.poems import (BOS, EOS, PUNCTUATION, SPECIALS, UNK, bigram_baseline, build_vocab, encode, pack,
+                          read_text_corpus, regular_tang_poems, split_poems, vocab_fingerprint)
 
 
 def form_list(text):
@@ -74,84 +72,26 @@ parser.add_argument("--top-k", type=common.nonnegative_int, default=50,
 parser.add_argument("--evaluate", action="store_true", help="measure the saved model (see README)")
 common.add_common_args(parser)
 args = parser.parse_args()
-common.set_seed(args.seed)
 args.start, args.acrostic = common.argv_text(args.start), common.argv_text(args.acrostic)
+if (args.start or args.acrostic) and not args.generate:
+    args.generate = 1  # asking for a first character means: write a poem
 
+import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+import tensorflow as tf  # noqa: E402
 
-PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
-SPECIALS = [PAD, BOS, EOS, UNK]
-PUNCTUATION = "，。"
-DAMAGED = re.compile(r"[□■○●◎〇{}\[\]()（）《》〈〉「」『』【】〔〕_<>|/\\\-0-9a-zA-Z]")
-
-# ---------------------------------------------------------------- 1. corpus
-def tang_poems(forms):
-    """Regular Tang poems as strings like '床前明月光，疑是地上霜。...' (only ，and 。 inside)."""
-    keep = []
-    for poem in common.load_tang_poems(args.data_dir):
-        text = "".join(poem.get("paragraphs") or [])
-        if not text or DAMAGED.search(text):
-            continue
-        lines = re.split(r"[，。]", text)
-        if lines[-1] != "" or not text.endswith("。"):
-            continue
-        lines = lines[:-1]
-        if len(lines) < 2 or len(lines) % 2 or len({len(line) for line in lines}) != 1 or len(lines[0]) not in forms:
-            continue
-        if any(not line or re.search(r"[^\u3400-\u9fff\U00020000-\U0002ffff]", line) for line in lines):
-            continue  # only CJK characters inside a line
-        keep.append(text)
-    return keep
-
-
-def text_corpus(path):
-    if Path(path).is_dir():
-        fail(f"--corpus {path} 是文件夹；请给一个文本文件（每行一首诗）/ is a folder: give one text file, "
-             f"one poem or passage per line")
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        fail(f"找不到语料文件 / corpus file not found: {path}")
-    except UnicodeDecodeError:
-        fail(f"{path} 不是 UTF-8 编码（GBK？请用 UTF-8 另存）/ is not UTF-8 text; save it as UTF-8 "
-             f"(GBK files: re-save with UTF-8 encoding)")
-    poems = [line.strip() for line in text.splitlines() if line.strip()]
-    if not poems:
-        fail(f"{path} has no non-empty lines")
-    return poems
-
-
+common.set_seed(args.seed)
 train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "poem_rnn")
 vocab_path, config_path = train_dir / "vocab.json", train_dir / "config.json"
 
 
+# %% 1. 准备数据 / Corpus: regular 5/7-character poems (or your text), a fixed validation split
 def load_corpus():
-    poems = text_corpus(args.corpus) if args.corpus else tang_poems(args.forms)
-    poems = poems[:args.max_poems]
-    if len(poems) < 2:
-        fail("the corpus has fewer than 2 usable poems")
-    order = np.random.default_rng(0).permutation(len(poems))  # fixed split, whatever --seed
-    n_valid = max(1, int(0.02 * len(poems)))
-    return [poems[i] for i in order[n_valid:]], [poems[i] for i in order[:n_valid]]
+    poems = read_text_corpus(args.corpus) if args.corpus else regular_tang_poems(args.data_dir, args.forms)
+    return split_poems(poems, args.max_poems)
 
 
-# ---------------------------------------------------------------- 2. vocabulary, saved as UTF-8 JSON
-def build_vocab(poems):
-    counts = collections.Counter(ch for poem in poems for ch in poem)
-    return SPECIALS + [ch for ch, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-
-
-def vocab_fingerprint(vocab):
-    return hashlib.sha256("\n".join(vocab).encode("utf-8")).hexdigest()[:16]
-
-
-def encode(poem, index):
-    unk = index[UNK]
-    return [index[BOS]] + [index.get(ch, unk) for ch in poem] + [index[EOS]]
-
-
-# ---------------------------------------------------------------- 3. model
+# %% 2. 模型 / Model: characters → vectors → GRU → a score for every possible next character
 def build_model(vocab_size, embedding, units):
-    import keras
     return keras.Sequential([
         keras.Input((None,), dtype="int32"),
         keras.layers.Embedding(vocab_size, embedding),
@@ -164,100 +104,51 @@ def build_model(vocab_size, embedding, units):
     ], name="poem_gru")
 
 
-def load_trained():
-    """Model, vocabulary and config from train_dir; refuse a vocabulary that does not match."""
-    import tensorflow as tf
-    checkpoints.remove_unfinished(train_dir)
-    if not (vocab_path.exists() and config_path.exists() and tf.train.latest_checkpoint(str(train_dir))):
-        return None
-    try:
-        vocab = json.loads(vocab_path.read_text(encoding="utf-8"))
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        matches = vocab_fingerprint(vocab) == config["vocab_fingerprint"] and len(vocab) == config["vocab_size"]
-    except (ValueError, KeyError, TypeError) as error:
-        fail(f"{vocab_path.name} 或 {config_path.name} 已损坏 / is damaged ({type(error).__name__}) in "
-             f"{train_dir}; train again with --fresh")
-    if not matches:
-        fail(f"{vocab_path} does not belong to the model in {train_dir} (different vocabulary); "
-             f"train again with --fresh, or use the --train-dir it was saved with")
-    model = build_model(config["vocab_size"], config["embedding"], config["units"])
-    try:
-        tf.train.Checkpoint(model=model).restore(tf.train.latest_checkpoint(str(train_dir))).expect_partial()
-    except (tf.errors.OpError, ValueError, AssertionError) as error:
-        fail(f"检查点读不出来 / the checkpoint in {train_dir} cannot be read ({type(error).__name__}); "
-             f"train again with --fresh")
-    return model, vocab, config
-
-
-# ---------------------------------------------------------------- 4. training
-def train(train_poems, valid_poems):
-    import keras
-    import tensorflow as tf
-    if args.fresh:
-        checkpoints.clear(train_dir, also=[vocab_path.name, config_path.name])
-    common.output_dir(train_dir)
-    if checkpoints.remove_unfinished(train_dir):
-        print(f"removed an unfinished checkpoint (a run was stopped while saving) in {train_dir}")
+# %% 3-4. 损失、优化与训练 / Loss, optimizer and training (resumable: common/training.py)
+def train(train_poems, valid_poems, hp):
+    """Train on packed sequences; `hp` holds the hyper-parameters (the flags). Returns model, vocab."""
+    run = common.ResumableRun(train_dir, fresh=hp["fresh"], run_files=[vocab_path.name, config_path.name])
     vocab = build_vocab(train_poems)
-    config = {"vocab_size": len(vocab), "vocab_fingerprint": vocab_fingerprint(vocab), "units": args.units,
-              "embedding": args.embedding, "corpus": args.corpus or "tang",
-              "forms": ",".join(map(str, args.forms))}
-    if config_path.exists() and tf.train.latest_checkpoint(str(train_dir)):
-        try:
-            saved = json.loads(config_path.read_text(encoding="utf-8"))
-            saved["vocab_fingerprint"], saved["vocab_size"], saved["corpus"]  # noqa: B018
-        except (ValueError, KeyError, TypeError) as error:
-            fail(f"{config_path} 已损坏 / is damaged ({type(error).__name__}); start over with --fresh")
+    config = {"vocab_size": len(vocab), "vocab_fingerprint": vocab_fingerprint(vocab), "units": hp["units"],
+              "embedding": hp["embedding"], "corpus": hp["corpus"], "forms": hp["forms"]}
+    if config_path.exists() and run.has_checkpoint():  # resume with the saved sizes, same vocabulary
+        saved = read_config()
         if saved["vocab_fingerprint"] != config["vocab_fingerprint"]:
             fail(f"the model in {train_dir} was trained with a different vocabulary ({saved['vocab_size']} "
                  f"characters, corpus {saved['corpus']}); this corpus gives {len(vocab)}. "
                  f"Use --fresh to start over or another --train-dir")
-        config = saved  # resume with the saved sizes
+        config = saved
     index = {ch: i for i, ch in enumerate(vocab)}
-
-    # Poems with start/end markers, packed end to end and cut into sequences: no padding wasted.
-    def packed(poems):
-        stream = np.fromiter((t for poem in poems for t in encode(poem, index)), dtype=np.int32)
-        n = (len(stream) - 1) // args.seq_len
-        return stream[:n * args.seq_len].reshape(n, args.seq_len), stream[1:n * args.seq_len + 1].reshape(n, args.seq_len)
-
-    x_train, y_train = packed(train_poems)
-    x_valid, y_valid = packed(valid_poems)
-    if len(x_train) < args.batch_size or len(x_valid) == 0:
-        fail(f"语料太少 / corpus too small for --batch-size {args.batch_size} and --seq-len {args.seq_len}: "
+    x_train, y_train = pack(train_poems, index, hp["seq_len"])
+    x_valid, y_valid = pack(valid_poems, index, hp["seq_len"])
+    if len(x_train) < hp["batch_size"] or len(x_valid) == 0:
+        fail(f"语料太少 / corpus too small for --batch-size {hp['batch_size']} and --seq-len {hp['seq_len']}: "
              f"lower them or add poems")
     common.write_json(vocab_path, vocab, indent=None)  # checked above: only now is anything written
     common.write_json(config_path, config)
-    steps_per_epoch = len(x_train) // args.batch_size
-    total_steps = max(1, int(args.epochs * steps_per_epoch))
+    steps_per_epoch = len(x_train) // hp["batch_size"]
+    total_steps = max(1, int(hp["epochs"] * steps_per_epoch))
     print(f"{len(train_poems):,} training poems ({x_train.size:,} characters), {len(valid_poems):,} "
           f"validation poems; vocabulary {len(vocab):,}; {steps_per_epoch} steps per epoch")
 
     model = build_model(config["vocab_size"], config["embedding"], config["units"])
-    schedule = keras.optimizers.schedules.CosineDecay(args.lr / 10, total_steps - total_steps // 20,
-                                                      warmup_target=args.lr, warmup_steps=total_steps // 20)
+    # Sparse cross-entropy on the logits: the target is the next character's number.
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    # Adam, warm-up over 5% of the steps, then cosine decay; clipping tames exploding RNN gradients.
+    schedule = keras.optimizers.schedules.CosineDecay(hp["lr"] / 10, total_steps - total_steps // 20,
+                                                      warmup_target=hp["lr"], warmup_steps=total_steps // 20)
     optimizer = keras.optimizers.Adam(schedule, clipnorm=1.0)
     optimizer.build(model.trainable_variables)
-    train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds=train_seconds)
-    manager = tf.train.CheckpointManager(checkpoint, train_dir, max_to_keep=2)
-    if manager.latest_checkpoint:
-        try:
-            checkpoint.restore(manager.latest_checkpoint)
-        except (tf.errors.OpError, ValueError, AssertionError) as error:
-            fail(f"检查点读不出来 / cannot restore {manager.latest_checkpoint} ({type(error).__name__}); "
-                 f"start over with --fresh")
-        print(f"resumed from {manager.latest_checkpoint} at step {int(optimizer.iterations.numpy())}")
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    run.restore(optimizer, max_to_keep=2, model=model)
 
-    @tf.function(jit_compile=args.jit == "on")
+    @tf.function(jit_compile=hp["jit"])
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
         return loss
 
-    @tf.function(jit_compile=args.jit == "on")
+    @tf.function(jit_compile=hp["jit"])
     def valid_loss_sum(x, y):
         return tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(y, model(x), from_logits=True))
 
@@ -265,53 +156,47 @@ def train(train_poems, valid_poems):
         total = sum(float(valid_loss_sum(x_valid[i:i + 256], y_valid[i:i + 256])) for i in range(0, len(x_valid), 256))
         return total / x_valid.size
 
-    interrupted = []
-    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
-    guard = common.NanGuard(hint="Try a lower --lr.")
-    rng = np.random.default_rng(args.seed)
-    step = int(optimizer.iterations.numpy())
-    start, seconds_before, recent = time.time(), float(train_seconds.numpy()), []
-    last_print = start
-    order = rng.permutation(len(x_train))
-
-    save_checkpoint = checkpoints.SaveOnce(manager, resumed_step=step)
-
-    def save(reason):
-        train_seconds.assign(seconds_before + time.time() - start)
-        path = save_checkpoint(step)
-        if path:
-            print(f"saved checkpoint {path} ({reason})", flush=True)
-
-    while step < total_steps and not interrupted:
-        position = step % steps_per_epoch
+    guard = common.NanGuard(hint="Try a lower --lr.")  # a NaN stops here (exit 1)
+    rng = np.random.default_rng(hp["seed"])
+    order, recent, last_print = rng.permutation(len(x_train)), [], time.time()
+    batch = hp["batch_size"]
+    while run.step < total_steps and not run.stop_requested(hp["minutes"]):
+        position = run.step % steps_per_epoch
         if position == 0:
             order = rng.permutation(len(x_train))
-        rows = order[position * args.batch_size:(position + 1) * args.batch_size]
-        loss = train_step(x_train[rows], y_train[rows])
-        step += 1
-        recent.append(float(loss))
-        guard.check(step, recent[-1], rows=(position * args.batch_size, (position + 1) * args.batch_size))
-        if args.minutes and seconds_before + time.time() - start > args.minutes * 60:
-            print(f"--minutes {args.minutes:g} reached")
-            break
-        if step % args.sample_every == 0 or step == total_steps:
-            elapsed = time.time() - start
-            chars_per_s = len(recent) * args.batch_size * args.seq_len / (time.time() - last_print)
-            print(f"step {step}/{total_steps} (epoch {step / steps_per_epoch:.2f}, "
-                  f"{(seconds_before + elapsed) / 60:.1f} min, {chars_per_s:,.0f} chars/s): "
-                  f"train loss {np.mean(recent):.3f}, "
-                  f"validation loss {validation_loss():.3f} nats/char", flush=True)
-            print("  sample: " + "".join(write_poems(model, vocab, 1, rng)[0]), flush=True)
+        rows = order[position * batch:(position + 1) * batch]
+        recent.append(float(train_step(x_train[rows], y_train[rows])))
+        run.step += 1
+        guard.check(run.step, recent[-1], rows=(position * batch, (position + 1) * batch))
+        if run.step % hp["sample_every"] == 0 or run.step == total_steps:
+            chars_per_s = len(recent) * batch * hp["seq_len"] / (time.time() - last_print)
+            valid = validation_loss()
+            print(f"step {run.step}/{total_steps} (epoch {run.step / steps_per_epoch:.2f}, {run.minutes:.1f} min, "
+                  f"{chars_per_s:,.0f} chars/s): train loss {np.mean(recent):.3f}, "
+                  f"validation loss {valid:.3f} nats/char", flush=True)
+            print("  sample: " + write_poems(model, vocab, 1, rng)[0], flush=True)
+            common.save_results("09_poem_rnn", common.output_dir(args.out_dir), step=run.step,
+                                total_steps=total_steps, minutes=run.minutes, validation_loss=valid,
+                                train_loss=float(np.mean(recent)), chars_per_second=chars_per_s, **config)
             recent, last_print = [], time.time()
-            save(f"step {step}")
-    save("interrupted by Ctrl-C" if interrupted else "end of training")
-    if interrupted:
+            run.save(f"step {run.step}")
+    if run.finish():  # Ctrl-C: saved; run again to resume
         raise SystemExit(130)
-    return model, vocab, config
+    return model, vocab
 
 
-# ---------------------------------------------------------------- 5. writing poems
-def write_poems(model, vocab, n, rng, form=None, lines=None, starts=None, free=False, max_len=200):
+def read_config():
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        config["vocab_fingerprint"], config["vocab_size"], config["corpus"], config["units"]  # noqa: B018
+        return config
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        fail(f"{config_path} 已损坏 / is damaged ({type(error).__name__}); train again with --fresh")
+
+
+# %% 5. 写诗 / Writing poems: the model picks each character, the script keeps the form
+def write_poems(model, vocab, n, rng, form=5, lines=4, starts=None, free=False, temperature=0.8, top_k=50,
+                max_len=200):
     """Sample n poems. Tang: exact form, punctuation by position; free text: until </s> or max_len."""
     index = {ch: i for i, ch in enumerate(vocab)}
     banned = np.zeros(len(vocab), dtype=bool)
@@ -319,15 +204,14 @@ def write_poems(model, vocab, n, rng, form=None, lines=None, starts=None, free=F
     for mark in PUNCTUATION + "？！；：、":
         if mark in index:
             banned[index[mark]] = True  # inside a line: characters only
-    form = form or args.form
-    lines = lines or args.lines
     tokens = np.full((n, 1), index[BOS], dtype=np.int32)
 
     def pick(allowed_mask):
-        logits = model(tokens, training=False)[:, -1, :].numpy().astype(np.float64) / max(args.temperature, 1e-3)
+        # Temperature divides the scores (< 1: safer, > 1: wilder); top-k keeps the k best.
+        logits = model(tokens, training=False)[:, -1, :].numpy().astype(np.float64) / temperature
         logits[:, ~allowed_mask] = -np.inf
-        if args.top_k and args.top_k < allowed_mask.sum():
-            kth = np.sort(logits, axis=1)[:, -args.top_k][:, None]
+        if top_k and top_k < allowed_mask.sum():
+            kth = np.sort(logits, axis=1)[:, -top_k][:, None]
             logits[logits < kth] = -np.inf
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
@@ -363,14 +247,14 @@ def write_poems(model, vocab, n, rng, form=None, lines=None, starts=None, free=F
     return ["".join(vocab[t] for t in row[1:]) for row in tokens]
 
 
-def start_characters(vocab):
+def start_characters(vocab, start, acrostic, lines):
     """Per-line forced first characters from --start / --acrostic; unknown ones are refused."""
-    if args.acrostic:
-        wanted = list(args.acrostic.strip())
+    if acrostic is not None:
+        wanted = list(acrostic.strip())
         if not wanted:
             fail("--acrostic 不能为空 / --acrostic needs at least one character")
-    elif args.start:
-        wanted = [args.start.strip()[:1]] + [None] * (args.lines - 1)
+    elif start:
+        wanted = [start.strip()[:1]] + [None] * (lines - 1)
     else:
         return None
     known = set(vocab) - set(SPECIALS) - set(PUNCTUATION)
@@ -386,33 +270,32 @@ def show(poem):
     return "\n".join(lines[i] + (lines[i + 1] if i + 1 < len(lines) else "") for i in range(0, len(lines), 2))
 
 
-# ---------------------------------------------------------------- 6. evaluation
-def bigram_baseline(train_poems, valid_poems, vocab):
-    """Validation loss per character of an interpolated (unigram + bigram) model on the same split."""
-    index = {ch: i for i, ch in enumerate(vocab)}
-    pairs, firsts, unigram = collections.Counter(), collections.Counter(), collections.Counter()
-    for poem in train_poems:
-        tokens = encode(poem, index)
-        unigram.update(tokens[1:])
-        pairs.update(zip(tokens[:-1], tokens[1:]))
-        firsts.update(tokens[:-1])
-    total, v = sum(unigram.values()), len(vocab)
-    best = None
-    for weight in (0.5, 0.7, 0.8, 0.9, 0.95):  # interpolation weight picked on validation, generously
-        loss, count = 0.0, 0
-        for poem in valid_poems:
-            tokens = encode(poem, index)
-            for a, b in zip(tokens[:-1], tokens[1:]):
-                p_uni = (unigram[b] + 1) / (total + v)
-                p_bi = pairs[(a, b)] / firsts[a] if firsts[a] else 0.0
-                loss -= math.log(weight * p_bi + (1 - weight) * p_uni)
-                count += 1
-        best = min(best or math.inf, loss / count)
-    return best
+def load_trained():
+    """Model, vocabulary and config from train_dir, or None; refuse a vocabulary that does not match."""
+    checkpoints.remove_unfinished(train_dir)
+    latest = tf.train.latest_checkpoint(str(train_dir))
+    if not (vocab_path.exists() and config_path.exists() and latest):
+        return None
+    config = read_config()
+    try:
+        vocab = json.loads(vocab_path.read_text(encoding="utf-8"))
+        matches = vocab_fingerprint(vocab) == config["vocab_fingerprint"] and len(vocab) == config["vocab_size"]
+    except (ValueError, TypeError) as error:
+        fail(f"{vocab_path} 已损坏 / is damaged ({type(error).__name__}); train again with --fresh")
+    if not matches:
+        fail(f"{vocab_path} does not belong to the model in {train_dir} (different vocabulary); "
+             f"train again with --fresh, or use the --train-dir it was saved with")
+    model = build_model(config["vocab_size"], config["embedding"], config["units"])
+    try:
+        tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    except (tf.errors.OpError, ValueError, AssertionError) as error:
+        fail(f"检查点读不出来 / the checkpoint in {train_dir} cannot be read ({type(error).__name__}); "
+             f"train again with --fresh")
+    return model, vocab, config
 
 
-def evaluate(model, vocab, train_poems, valid_poems):
-    import keras
+# %% 6. 评估 / --evaluate: the model against a bigram baseline, and what its poems look like
+def evaluate(model, vocab, train_poems, valid_poems, rng):
     index = {ch: i for i, ch in enumerate(vocab)}
     loss, count = 0.0, 0
     for poem in valid_poems:  # one poem at a time, from its start marker: the honest per-character loss
@@ -423,8 +306,6 @@ def evaluate(model, vocab, train_poems, valid_poems):
     model_loss, bigram = loss / count, bigram_baseline(train_poems, valid_poems, vocab)
     print(f"validation loss per character: model {model_loss:.3f} nats, smoothed bigram {bigram:.3f} nats "
           f"(better by {bigram - model_loss:.3f}; target ≥ 0.3)")
-
-    rng = np.random.default_rng(args.seed)
     corpus_lines = {line for poem in train_poems + valid_poems for line in re.split(r"[，。]", poem) if line}
     poems = []
     for form in (5, 7):
@@ -434,29 +315,34 @@ def evaluate(model, vocab, train_poems, valid_poems):
     repeated = sum(len(set(poem)) < len(poem) for poem in lines) / len(lines)
     print(f"generated {len(poems)} poems: {copied:.1%} of lines appear verbatim in the corpus (target < 5%), "
           f"{repeated:.1%} of poems repeat a line (target < 5%)")
+    return dict(validation_loss=model_loss, bigram_loss=bigram, copied_lines=copied, repeated_line_poems=repeated)
 
 
-# ---------------------------------------------------------------- main
-if (args.start or args.acrostic) and not args.generate:
-    args.generate = 1  # asking for a first character means: write a poem
-if args.generate or args.evaluate:
-    trained = load_trained()
-    if trained is None:
-        # Training takes about half an hour on a laptop CPU: never start it by surprise.
-        fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 30 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
-             f"  python 09_poem_rnn.py" + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
-             f"no trained model in {train_dir} yet. Train one first with the command above (about "
-             f"30 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
-    model, vocab, config = trained
-    if args.evaluate:
-        evaluate(model, vocab, *load_corpus())
-    if args.generate:
-        free = config["corpus"] != "tang"
-        starts = start_characters(vocab)
-        lines = len(starts) if args.acrostic else args.lines
-        poems = write_poems(model, vocab, args.generate, np.random.default_rng(args.seed),
-                            lines=lines, starts=starts, free=free)
-        for i, poem in enumerate(poems, 1):
-            print(f"\n[{i}]\n" + (poem if free else show(poem)))
-else:
-    train(*load_corpus())
+# %% 7. 运行 / Run: train, or write poems / evaluate with the trained model
+if not (args.generate or args.evaluate):
+    hp = dict(fresh=args.fresh, units=args.units, embedding=args.embedding, corpus=args.corpus or "tang",
+              forms=",".join(map(str, args.forms)), seq_len=args.seq_len, batch_size=args.batch_size,
+              epochs=args.epochs, lr=args.lr, jit=args.jit == "on", seed=args.seed, minutes=args.minutes,
+              sample_every=args.sample_every)
+    train(*load_corpus(), hp)
+    raise SystemExit(0)
+
+trained = load_trained()
+if trained is None:
+    # Training takes about half an hour on a laptop CPU: never start it by surprise.
+    fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 30 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
+         f"  python 09_poem_rnn.py" + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
+         f"no trained model in {train_dir} yet. Train one first with the command above (about "
+         f"30 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
+model, vocab, config = trained
+if args.evaluate:
+    figures = evaluate(model, vocab, *load_corpus(), np.random.default_rng(args.seed))
+    common.save_results("09_poem_rnn_evaluate", common.output_dir(args.out_dir), **figures)
+if args.generate:
+    free = config["corpus"] != "tang"
+    starts = start_characters(vocab, args.start, args.acrostic, args.lines)
+    lines = len(starts) if args.acrostic else args.lines
+    poems = write_poems(model, vocab, args.generate, np.random.default_rng(args.seed), form=args.form,
+                        lines=lines, starts=starts, free=free, temperature=args.temperature, top_k=args.top_k)
+    for i, poem in enumerate(poems, 1):
+        print(f"\n[{i}]\n" + (poem if free else show(poem)))

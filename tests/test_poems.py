@@ -37,7 +37,8 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("poems")
     data = tang_folder(root / "data")
     train_dir = root / "model"
-    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, *QUICK, env=C_LOCALE)
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, *QUICK,
+                        "--out-dir", root / "out", env=C_LOCALE)
     assert result.returncode == 0, result.stderr[-3000:]
     return data, train_dir, result
 
@@ -49,6 +50,19 @@ def test_training_saves_model_and_vocabulary(trained):
     vocab = json.loads((train_dir / "vocab.json").read_text(encoding="utf-8"))
     assert "春" in vocab and "□" not in vocab
     assert (train_dir / "checkpoint").exists()
+    results = json.loads((train_dir.parent / "out" / "09_poem_rnn.json").read_text(encoding="utf-8"))
+    assert results["step"] == results["total_steps"] and results["validation_loss"] > 0
+    assert f"validation loss {results['validation_loss']:.3f} nats/char" in result.stdout
+
+
+def test_evaluate_against_the_bigram_baseline(trained, tmp_path):
+    data, train_dir, _ = trained
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--evaluate",
+                        "--out-dir", tmp_path, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / "09_poem_rnn_evaluate.json").read_text(encoding="utf-8"))
+    assert results["bigram_loss"] > 0 and 0 <= results["copied_lines"] <= 1
+    assert f"model {results['validation_loss']:.3f} nats" in result.stdout
 
 
 def test_generate_exact_form_in_a_new_process(trained):

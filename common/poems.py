@@ -1,0 +1,112 @@
+"""Poem corpora for 09: cleaning the Tang poems, reading a text corpus, the vocabulary, packing.
+
+Everything here is data handling; the lesson (model, training, writing poems) stays in 09.
+"""
+import collections
+import hashlib
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import load_tang_poems
+from .errors import fail
+
+PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
+SPECIALS = [PAD, BOS, EOS, UNK]
+PUNCTUATION = "，。"
+_DAMAGED = re.compile(r"[□■○●◎〇{}\[\]()（）《》〈〉「」『』【】〔〕_<>|/\\\-0-9a-zA-Z]")
+_NOT_HANZI = re.compile(r"[^\u3400-\u9fff\U00020000-\U0002ffff]")
+
+
+def regular_tang_poems(data_dir, forms):
+    """Regular Tang poems as strings like '床前明月光，疑是地上霜。...' (only ，and 。 inside):
+    an even number of lines, all of one length in `forms`, nothing but Chinese characters."""
+    keep = []
+    for poem in load_tang_poems(data_dir):
+        text = "".join(poem.get("paragraphs") or [])
+        if not text or _DAMAGED.search(text) or not text.endswith("。"):
+            continue
+        lines = re.split(r"[，。]", text)[:-1]
+        if len(lines) < 2 or len(lines) % 2 or len({len(line) for line in lines}) != 1 or len(lines[0]) not in forms:
+            continue
+        if any(not line or _NOT_HANZI.search(line) for line in lines):
+            continue
+        keep.append(text)
+    return keep
+
+
+def read_text_corpus(path):
+    """A UTF-8 text file, one poem or passage per line."""
+    path = Path(path)
+    if path.is_dir():
+        fail(f"--corpus {path} 是文件夹；请给一个文本文件（每行一首诗）/ is a folder: give one text file, "
+             f"one poem or passage per line")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        fail(f"找不到语料文件 / corpus file not found: {path}")
+    except UnicodeDecodeError:
+        fail(f"{path} 不是 UTF-8 编码（GBK？请用 UTF-8 另存）/ is not UTF-8 text; save it as UTF-8 "
+             f"(GBK files: re-save with UTF-8 encoding)")
+    poems = [line.strip() for line in text.splitlines() if line.strip()]
+    if not poems:
+        fail(f"{path} has no non-empty lines")
+    return poems
+
+
+def split_poems(poems, max_poems=None, valid_share=0.02):
+    """(training poems, validation poems): a fixed split, whatever --seed."""
+    poems = poems[:max_poems]
+    if len(poems) < 2:
+        fail("the corpus has fewer than 2 usable poems")
+    order = np.random.default_rng(0).permutation(len(poems))
+    n_valid = max(1, int(valid_share * len(poems)))
+    return [poems[i] for i in order[n_valid:]], [poems[i] for i in order[:n_valid]]
+
+
+def build_vocab(poems):
+    """The special tokens, then every character, most frequent first."""
+    counts = collections.Counter(ch for poem in poems for ch in poem)
+    return SPECIALS + [ch for ch, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def vocab_fingerprint(vocab):
+    return hashlib.sha256("\n".join(vocab).encode("utf-8")).hexdigest()[:16]
+
+
+def encode(poem, index):
+    unk = index[UNK]
+    return [index[BOS]] + [index.get(ch, unk) for ch in poem] + [index[EOS]]
+
+
+def pack(poems, index, seq_len):
+    """Poems with start/end markers, end to end, cut into (input, next-character) rows: no padding."""
+    stream = np.fromiter((t for poem in poems for t in encode(poem, index)), dtype=np.int32)
+    n = (len(stream) - 1) // seq_len
+    return stream[:n * seq_len].reshape(n, seq_len), stream[1:n * seq_len + 1].reshape(n, seq_len)
+
+
+def bigram_baseline(train_poems, valid_poems, vocab):
+    """Validation loss per character of an interpolated (unigram + bigram) model on the same split."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    pairs, firsts, unigram = collections.Counter(), collections.Counter(), collections.Counter()
+    for poem in train_poems:
+        tokens = encode(poem, index)
+        unigram.update(tokens[1:])
+        pairs.update(zip(tokens[:-1], tokens[1:]))
+        firsts.update(tokens[:-1])
+    total, v = sum(unigram.values()), len(vocab)
+    best = None
+    for weight in (0.5, 0.7, 0.8, 0.9, 0.95):  # interpolation weight picked on validation, generously
+        loss, count = 0.0, 0
+        for poem in valid_poems:
+            tokens = encode(poem, index)
+            for a, b in zip(tokens[:-1], tokens[1:]):
+                p_uni = (unigram[b] + 1) / (total + v)
+                p_bi = pairs[(a, b)] / firsts[a] if firsts[a] else 0.0
+                loss -= math.log(weight * p_bi + (1 - weight) * p_uni)
+                count += 1
+        best = min(best or math.inf, loss / count)
+    return best
