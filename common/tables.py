@@ -1,0 +1,126 @@
+"""Your own CSV for 05: read it carefully, check it, split it. One clear message per fault."""
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .errors import fail
+
+MISSING = {"", "na", "nan", "null", "none", "?"}
+
+
+def read_csv(path):
+    """Header and rows as lists of strings; one clear message for each way a CSV can be wrong."""
+    path = Path(path)
+    if path.is_dir():
+        fail(f"{path} 是文件夹，不是 CSV 文件 / is a folder, not a CSV file")
+    if not path.is_file():
+        fail(f"找不到文件 / file not found: {path}")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
+    except UnicodeDecodeError:
+        fail(f"{path} 不是 UTF-8 编码（Excel 默认存成 GBK）：请在 Excel 里“另存为 → CSV UTF-8”。\n"
+             f"{path} is not UTF-8 text (GBK?); save it as \"CSV UTF-8\"")
+    except csv.Error as error:
+        fail(f"{path} 不是可读的 CSV / is not a readable CSV ({error})")
+    if not rows:
+        fail(f"{path} 是空文件 / is empty")
+    header = [name.strip() for name in rows[0]]
+    if len(header) == 1:
+        for mark, name in ((";", "semicolons ;"), ("\t", "tabs"), ("|", "bars |")):
+            if mark in header[0]:
+                fail(f"{path} 的各列看起来是用 {mark!r} 分隔的；请存成逗号分隔的 CSV。\n"
+                     f"{path}: its columns look separated by {name}; save it with commas")
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        fail(f"{path}: 列名重复 / duplicate column names: {', '.join(duplicates)}; give each column its own name")
+    if len(rows) < 2:
+        fail(f"{path} 只有表头，没有数据 / has a header but no data rows")
+    return header, rows[1:]
+
+
+def column_values(header, rows, name):
+    index = header.index(name)
+    return [row[index].strip() if index < len(row) else "" for row in rows]
+
+
+MISSING = {"", "na", "nan", "null", "none", "?"}
+
+
+def numeric_columns(header, rows, names, path, dropna):
+    """Float matrix of the named columns; names the column/rows that are missing or not numbers."""
+    raw = {name: column_values(header, rows, name) for name in names}
+    missing_rows = sorted({i for values in raw.values() for i, v in enumerate(values) if v.lower() in MISSING})
+    if missing_rows and not dropna:
+        shown = ", ".join(str(i + 2) for i in missing_rows[:10]) + (" ..." if len(missing_rows) > 10 else "")
+        fail(f"{path}: missing values in {len(missing_rows)} row(s) (file lines {shown}); "
+             f"fill them in or pass --dropna")
+    keep = [i for i in range(len(rows)) if i not in set(missing_rows)]
+    matrix = np.empty((len(keep), len(names)), dtype=np.float64)
+    for j, name in enumerate(names):
+        for k, i in enumerate(keep):
+            try:
+                matrix[k, j] = float(raw[name][i])
+            except ValueError:
+                fail(f"{path}: column '{name}' is not numeric (file line {i + 2}: {raw[name][i]!r}); "
+                     f"convert it to numbers or leave it out with --features")
+            if not math.isfinite(matrix[k, j]):
+                fail(f"{path}: column '{name}' has a non-finite value on file line {i + 2}")
+    return matrix, keep
+
+
+def stratified_split(labels, share, rng):
+    """Hold out `share` of each class for testing, so both sets have the same class balance."""
+    test = []
+    for value in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == value))
+        test.extend(rows[:max(1, int(round(share * len(rows))))])
+    test = np.sort(np.array(test))
+    return np.setdiff1d(np.arange(len(labels)), test), test
+
+
+def load_labeled_csv(path, label, features=None, dropna=False, test_split=0.2, seed=0):
+    """Feature matrix, 0/1 labels and a stratified train/test split from a CSV with a label column.
+
+    Returns a dict: x, y, names (feature columns), classes (the two label values), ids (file line
+    numbers), train_rows, test_rows.
+    """
+    if not label:
+        fail("--csv needs --label COLUMN (the column to predict)")
+    header, rows = read_csv(path)
+    if label not in header:
+        fail(f"{path} has no column '{label}'; its columns are: {', '.join(header)}")
+    names = [c.strip() for c in features.split(",")] if features else [c for c in header if c != label]
+    unknown = [c for c in names if c not in header]
+    if unknown:
+        fail(f"{path} has no column(s) {', '.join(unknown)}; its columns are: {', '.join(header)}")
+    if label in names:
+        fail(f"--features 里包含了标签列 '{label}'（用答案去预测答案）/ --features lists the label "
+             f"'{label}' itself; leave it out")
+    if len(set(names)) < len(names):
+        fail(f"--features 里有重复的列 / --features names a column twice: {features}")
+    if not names:
+        fail(f"{path}: no feature columns besides the label '{label}'")
+    labels_text = column_values(header, rows, label)
+    x_all, kept = numeric_columns(header, rows, names, path, dropna)
+    labels_text = [labels_text[i] for i in kept]
+    if any(v.lower() in MISSING for v in labels_text):
+        bad = [i for i, v in zip(kept, labels_text) if v.lower() in MISSING]
+        fail(f"{path}: label '{label}' is missing on file lines {', '.join(str(i + 2) for i in bad[:10])}"
+             + ("" if dropna else "; fill them in or pass --dropna"))
+    classes = sorted(set(labels_text), key=lambda v: (v not in ("0", "1"), v))
+    if len(classes) != 2:
+        fail(f"label '{label}' has {len(classes)} distinct value(s) ({', '.join(classes[:5])}); "
+             f"this demo needs exactly two classes")
+    y_all = np.array([classes.index(v) for v in labels_text])
+    smallest = min(np.bincount(y_all))
+    if smallest < 2 or len(y_all) < 10:
+        fail(f"{path}: 数据太少 / too few rows to train and test ({len(y_all)} rows, {smallest} in the "
+             f"smaller class); need at least 10 rows and 2 of each class")
+    train_rows, test_rows = stratified_split(y_all, test_split, np.random.default_rng(seed))
+    print(f"{path}: {len(y_all)} rows, features {', '.join(names)}; label '{label}' "
+          f"({classes[0]} / {classes[1]}); {len(test_rows)} held out for testing")
+    return dict(x=x_all, y=y_all, names=names, classes=classes, ids=[str(i + 2) for i in kept],
+                train_rows=train_rows, test_rows=test_rows)
