@@ -38,7 +38,7 @@ import tensorflow as tf  # noqa: E402  (after the flags: --help and typos answer
 common.set_seed(args.seed)
 plt = common.plt_headless()
 
-# ---------------------------------------------------------------- Part 1: house prices (文章 二.2)
+# %% 第一部分：房价与直线 / Part 1: house prices (文章 二.2)
 print("== Part 1: price = a * area + b ==")
 area = np.array([50, 58, 65, 72, 80, 88, 93, 101, 110], dtype=np.float32)    # m²
 price = np.array([50, 60, 66, 75, 84, 90, 95, 106, 113], dtype=np.float32)  # 万元
@@ -79,18 +79,19 @@ ax.set_ylabel("price (10k yuan)")
 ax.legend()
 common.save_figure(fig, "01_house_prices", args.out_dir)
 
-# ---------------------------------------------------------------- Part 2: the plane (文章 三.3)
+# %% 第二部分：TensorFlow 的第一个程序 / Part 2: the plane (文章 三.3)
 print("\n== Part 2: y = W·x + b, TensorFlow's first program ==")
-# 1. Data: 100 random points (x1, x2) and their y on the plane we want to recover.
+
+# %% 1. 准备数据 / Data: 100 random points (x1, x2) and their y on the plane we want to recover
 x_data = np.random.rand(2, 100).astype(np.float32)
 y_data = np.dot([0.100, 0.200], x_data) + 0.300
 
-# 2. Model with random start (文章: 随机初始化): W ~ uniform(-1, 1), b = 0.
+# %% 2. 模型 / Model with a random start (文章: 随机初始化): W ~ uniform(-1, 1), b = 0
 W = tf.Variable(tf.random.uniform([1, 2], -1.0, 1.0))
 bias = tf.Variable(tf.zeros([1]))
 
 
-# 3. Loss (mean squared error) and 4. adjust (one gradient-descent step), compiled by tf.function.
+# %% 3-4. 损失与调整 / Loss (mean squared error) and one gradient-descent step, compiled by tf.function
 @tf.function
 def train_step(lr):
     with tf.GradientTape() as tape:
@@ -102,7 +103,7 @@ def train_step(lr):
     return loss
 
 
-# 5. Repeat (文章: 迭代), printing like the article: step, W, b.
+# %% 5. 迭代 / Repeat (文章: 迭代), printing like the article: step, W, b
 def show(step):
     w1, w2 = W.numpy()[0]
     print(f"step {step:3d}  W = [{w1:.3f}, {w2:.3f}]  b = {bias.numpy()[0]:.3f}")
@@ -117,3 +118,6 @@ for step in range(1, args.steps):
 
 w1, w2 = W.numpy()[0]
 print(f"final: W = [{w1:.3f}, {w2:.3f}], b = {bias.numpy()[0]:.3f}   (target W = [0.100, 0.200], b = 0.300)")
+common.save_results("01_linear_fit", common.output_dir(args.out_dir), price_per_m2=float(a_per_m2),
+                    price_offset=float(b.numpy()), predicted_81_5=float(predicted), W=[float(w1), float(w2)],
+                    b=float(bias.numpy()[0]), steps=args.steps, lr=args.lr, seed=args.seed)

@@ -33,13 +33,13 @@ import keras  # noqa: E402  (after the flags: --help and typos answer at once)
 common.set_seed(args.seed)
 plt = common.plt_headless()
 
-# 1. Data: pixels scaled to [0, 1] (unscaled 0-255 inputs are the classic cause of NaN).
+# %% 1. 准备数据 / Data: pixels scaled to [0, 1] (unscaled 0-255 inputs are the classic cause of NaN)
 (x_train, y_train), (x_test, y_test) = common.load_mnist(args.data_dir)
 x_train = x_train[:args.max_train].reshape(-1, 784).astype(np.float32) / 255
 y_train = y_train[:args.max_train]
 x_test = x_test.reshape(-1, 784).astype(np.float32) / 255
 
-# 2. Model: 784 → 512 → 512 → 10. Each hidden layer is many softmax-regression-like units
+# %% 2. 模型 / Model: 784 → 512 → 512 → 10. Each hidden layer is many softmax-regression-like units
 #    followed by ReLU, which lets the net combine simple strokes into digit shapes.
 model = keras.Sequential([
     keras.Input((784,)),
@@ -50,7 +50,7 @@ model = keras.Sequential([
     keras.layers.Dense(10),  # logits; softmax is inside the loss (numerically stable)
 ])
 
-# 3. Loss and optimizer: cross-entropy on integer labels, Adam with cosine decay.
+# %% 3. 损失函数与优化器 / Loss and optimizer: cross-entropy on integer labels, Adam with cosine decay
 steps_per_epoch = int(np.ceil(len(x_train) / args.batch_size))
 schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps_per_epoch)
 model.compile(optimizer=keras.optimizers.Adam(schedule),
@@ -59,7 +59,7 @@ model.compile(optimizer=keras.optimizers.Adam(schedule),
               steps_per_execution=10)  # fewer Python round trips per batch: faster on small CPUs
 
 
-# 4. Train, printing the test accuracy after every epoch (文章: "每 50 步打印一次准确率").
+# %% 4. 训练 / Train, printing the test accuracy after every epoch (文章: "每 50 步打印一次准确率")
 class PrintTestAccuracy(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         print(f"epoch {epoch + 1} (step {(epoch + 1) * steps_per_epoch}): loss {logs['loss']:.4f}"
@@ -70,9 +70,10 @@ start = time.time()
 history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
                     validation_data=(x_test, y_test), verbose=0,  # a NaN stops here (exit 1)
                     callbacks=[PrintTestAccuracy(), common.NanGuardCallback(args.batch_size)])
-print(f"trained {args.epochs} epochs in {time.time() - start:.1f} s")
+train_seconds = time.time() - start
+print(f"trained {args.epochs} epochs in {train_seconds:.1f} s")
 
-# 5. Verify: curve, a few predictions, saved model, final accuracy.
+# %% 5. 验证 / Verify: curve, a few predictions, saved model, final accuracy
 out = common.output_dir(args.out_dir)
 fig, ax = plt.subplots(figsize=(6, 3.5))
 epochs = range(1, args.epochs + 1)
@@ -91,4 +92,7 @@ for i in range(3):
 common.save_keras_model(model, out / "03_mnist_mlp.keras")
 print(f"saved model: {out / '03_mnist_mlp.keras'}")
 _, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+common.save_results("03_mnist_mlp", out, test_accuracy=test_accuracy, curve=history.history["val_accuracy"],
+                    train_seconds=train_seconds, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                    hidden=args.hidden, seed=args.seed)
 print(f"test accuracy: {test_accuracy:.4f}")

@@ -31,7 +31,7 @@ import tensorflow as tf  # noqa: E402  (after the flags: --help and typos answer
 common.set_seed(args.seed)
 
 
-# 1. Data (文章 六.2): [year, 1] and the one-hot label of "year > 5".
+# %% 1. 准备数据 / Data (文章 六.2): [year, 1] and the one-hot label of "year > 5"
 def make_samples(n):
     year = np.random.uniform(0, 10, size=n).astype(np.float32)
     # The constant 1 is the article's second feature. It duplicates the bias b (1·w is just
@@ -46,14 +46,14 @@ x_train, y_train = make_samples(args.train_size)
 x_test, y_test = make_samples(args.test_size)
 print(f"train {x_train.shape}, test {x_test.shape}; first sample {x_train[0]} -> {y_train[0]}")
 
-# 2. Model: softmax regression, y = softmax(x·W + b).
+# %% 2. 模型 / Model: softmax regression, y = softmax(x·W + b)
 W = tf.Variable(tf.zeros([2, 3]))
 b = tf.Variable(tf.zeros([3]))
 optimizer = tf.keras.optimizers.Adam(args.lr)
 guard = common.NanGuard()
 
 
-# 3. Loss (stable cross-entropy on logits) and 4. training steps. The points nearest to 5
+# %% 3. 损失函数 / Loss (stable cross-entropy on logits) and the training steps. The points nearest to 5
 # decide the threshold and pull on it ever more weakly, so it takes many cheap steps: we run
 # `n` of them inside one compiled graph (tf.function turns the Python loop into a graph loop).
 @tf.function
@@ -72,7 +72,7 @@ def accuracy(x, y):
     return float(tf.reduce_mean(tf.cast(predicted == tf.argmax(y, axis=1), tf.float32)))
 
 
-# 5. Train on the whole training set at once (it is tiny).
+# %% 4. 训练 / Train on the whole training set at once (it is tiny)
 chunk = 1000
 for step in range(chunk, args.steps + chunk, chunk):
     loss = train_steps(x_train, y_train, tf.constant(min(chunk, args.steps - step + chunk)))
@@ -80,7 +80,7 @@ for step in range(chunk, args.steps + chunk, chunk):
     if step % (4 * chunk) == 0 or step == chunk:
         print(f"step {step:5d}  loss {float(loss):.5f}  train accuracy {accuracy(x_train, y_train):.4f}")
 
-# 6. Verify: where do the scores of class 1 (≤ 5) and class 2 (> 5) cross?
+# %% 5. 验证 / Verify: where do the scores of class 1 (≤ 5) and class 2 (> 5) cross?
 # score2 - score1 = year·(W[0,2]-W[0,1]) + 1·(W[1,2]-W[1,1]) + (b2-b1) = 0
 w, c = W.numpy(), b.numpy()
 threshold = -((w[1, 2] - w[1, 1]) + (c[2] - c[1])) / (w[0, 2] - w[0, 1])
@@ -91,4 +91,7 @@ for i in range(5):
     year = x_test[i, 0]
     print(f"  year {year:5.2f}: P(≤5) = {probabilities[i, 1]:.3f}, P(>5) = {probabilities[i, 2]:.3f}"
           f"  -> {'> 5' if probabilities[i, 2] > probabilities[i, 1] else '≤ 5'}")
-print(f"test accuracy: {accuracy(x_test, y_test):.4f}")
+test_accuracy = accuracy(x_test, y_test)
+common.save_results("06_age_gt5", common.output_dir(args.out_dir), test_accuracy=test_accuracy,
+                    threshold=float(threshold), steps=args.steps, lr=args.lr, seed=args.seed)
+print(f"test accuracy: {test_accuracy:.4f}")

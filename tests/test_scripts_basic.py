@@ -1,7 +1,13 @@
-"""01 and 06 end to end, as a user runs them."""
+"""01 and 06 end to end, as a user runs them; every script's --help without TensorFlow."""
+import json
 import re
+import sys
 
-from conftest import run_script
+import pytest
+
+from conftest import ROOT, run_script
+
+SCRIPTS = sorted(p.name for p in ROOT.glob("0[1-9]_*.py"))
 
 
 def test_01_linear_fit(tmp_path):
@@ -10,6 +16,8 @@ def test_01_linear_fit(tmp_path):
     assert "step 200  W = [0.100, 0.200]  b = 0.300" in result.stdout
     assert re.search(r"81\.5 m² -> \d+\.\d 万", result.stdout)
     assert (tmp_path / "01_house_prices.png").stat().st_size > 1000
+    results = json.loads((tmp_path / "01_linear_fit.json").read_text(encoding="utf-8"))
+    assert [round(w, 3) for w in results["W"]] == [0.1, 0.2] and round(results["b"], 3) == 0.3
 
 
 def test_06_age_gt5(tmp_path):
@@ -18,3 +26,23 @@ def test_06_age_gt5(tmp_path):
     assert "test accuracy: 1.0000" in result.stdout
     threshold = float(re.search(r"learned threshold: year = ([\d.]+)", result.stdout).group(1))
     assert abs(threshold - 5) < 0.05
+    results = json.loads((tmp_path / "06_age_gt5.json").read_text(encoding="utf-8"))
+    assert results["test_accuracy"] == 1.0 and abs(results["threshold"] - threshold) < 1e-3
+
+
+def test_import_common_does_not_load_tensorflow():
+    import subprocess
+    code = "import sys, common; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_answers_without_tensorflow(script, tmp_path):
+    """--help must not wait for TensorFlow: here importing it fails, and --help still works."""
+    for name in ("tensorflow", "keras"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("raise ImportError('imported too early')\n", encoding="utf-8")
+    result = run_script(script, "--help", env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "usage:" in result.stdout
