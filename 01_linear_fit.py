@@ -33,7 +33,9 @@ parser.add_argument("--lr", type=common.positive_float, default=0.5, help="learn
 common.add_common_args(parser, seed=0)
 args = parser.parse_args()
 
-import tensorflow as tf  # noqa: E402  (after the flags: --help and typos answer at once)
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import tensorflow as tf  # noqa: E402
 
 common.set_seed(args.seed)
 plt = common.plt_headless()

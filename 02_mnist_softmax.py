@@ -45,7 +45,9 @@ settings = dict(lr=args.lr, steps=args.steps, batch_size=args.batch_size, loss_s
 if args.article:
     settings.update(ARTICLE)
 
-import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 common.set_seed(args.seed)

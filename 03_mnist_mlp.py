@@ -28,7 +28,9 @@ parser.add_argument("--max-train", type=common.positive_int, default=None,
 common.add_common_args(parser)
 args = parser.parse_args()
 
-import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import keras  # noqa: E402
 
 common.set_seed(args.seed)
 plt = common.plt_headless()

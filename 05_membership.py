@@ -58,7 +58,9 @@ if args.predict:  # a separate job: score new rows with the model saved by an ea
     membership.score_csv(bundle_path, args.predict, dropna=args.dropna)
     raise SystemExit(0)
 
-import tensorflow as tf  # noqa: E402  (after the flags: --help and typos answer at once)
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import tensorflow as tf  # noqa: E402
 
 common.set_seed(args.seed)
 

@@ -26,7 +26,9 @@ parser.add_argument("--test-size", type=common.positive_int, default=1000)
 common.add_common_args(parser, seed=0)
 args = parser.parse_args()
 
-import tensorflow as tf  # noqa: E402  (after the flags: --help and typos answer at once)
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import tensorflow as tf  # noqa: E402
 
 common.set_seed(args.seed)
 

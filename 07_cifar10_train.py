@@ -63,7 +63,9 @@ common.add_common_args(parser)
 args = parser.parse_args()
 recipe = {key: getattr(args, key) or default for key, default in RECIPES[args.model].items()}
 
-import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from common.layers import (LocalResponseNormalization, PerImageStandardization,  # noqa: E402

@@ -40,6 +40,8 @@ if args.cpu:
 
 import numpy as np  # noqa: E402
 
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
 import keras  # noqa: E402
 
 import common.layers  # noqa: E402,F401  (registers the layers of 07's tutorial model for model.json)

@@ -76,7 +76,9 @@ args.start, args.acrostic = common.argv_text(args.start), common.argv_text(args.
 if (args.start or args.acrostic) and not args.generate:
     args.generate = 1  # asking for a first character means: write a poem
 
-import keras  # noqa: E402  (after the flags: --help and typos answer at once)
+# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 common.set_seed(args.seed)

@@ -31,6 +31,7 @@ from .normalize import (minmax_fit, zscore_fit, normalize_fit, normalize_apply, 
 from .utils import set_seed, output_dir, save_figure, plt_headless, argv_text  # noqa: E402
 from .results import save_results, load_results  # noqa: E402
 from .training import ResumableRun  # noqa: E402
+from .quiet import load_tensorflow_quietly  # noqa: E402
 
 
 def __getattr__(name):

@@ -4,6 +4,8 @@ One function, `fetch`, does what every demo needs before it can train:
 use the local copy if there is one, else try each mirror in turn, show progress,
 write `NAME.part` and rename it only after the checksum matched.
 Each download is capped in size and in total time; TFDEMOS_OFFLINE=1 never downloads.
+TFDEMOS_MIRRORS="URL [URL ...]" adds your own mirrors, tried first and checked the same way:
+each is the root of a copy of the data folder (URL/mnist/..., URL/cifar10/..., URL/tang-poems/...).
 """
 import errno
 import hashlib
@@ -90,6 +92,12 @@ def _download_one(url, part_path, timeout, max_bytes, max_seconds):
             raise OSError(f"connection closed after {done:,} of {total:,} bytes")
 
 
+def user_mirrors(dataset, filename):
+    """URLs from $TFDEMOS_MIRRORS (separated by spaces, commas or semicolons), laid out like the data folder."""
+    bases = os.environ.get("TFDEMOS_MIRRORS", "").replace(",", " ").replace(";", " ").split()
+    return [f"{base.rstrip('/')}/{dataset}/{filename}" for base in bases]
+
+
 def _offline_help(filename, target):
     return (f"请自行下载 {filename}（用上面任一网址，浏览器即可），放到：\n  {target}\n"
             f"（或用 --data-dir / TFDEMOS_DATA_DIR 指向已有这个文件的文件夹）\n"
@@ -135,8 +143,9 @@ def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=
                         f"{describe_os_error(error)}") from error
     part = folder / (filename + ".part")
     failures = []
-    for url in urls:
-        print(f"downloading {url}", flush=True)
+    candidates = user_mirrors(folder.name, filename) + list(urls)
+    for number, url in enumerate(candidates, 1):
+        print(f"downloading {url} (mirror {number} of {len(candidates)})", flush=True)
         try:
             _download_one(url, part, timeout, max_bytes, max_seconds or DEFAULT_MAX_SECONDS)
             if not _checksum_matches(part, md5, sha256):

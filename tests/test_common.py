@@ -231,3 +231,17 @@ def test_nan_guard_callback_stops_fit_at_planted_nan():
         model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
                   callbacks=[common.NanGuardCallback(batch_size=16)])
     assert "batch 2" in str(info.value) and "rows 32..47" in str(info.value)
+
+
+def test_user_mirror_is_tried_first_and_still_checked(http_root, tmp_path, monkeypatch, capsys):
+    www, base = http_root
+    (www / "mnist").mkdir()
+    (www / "mnist" / "f.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("TFDEMOS_MIRRORS", f"{dead_url()}, {base}")
+    path = common.fetch("f.bin", [dead_url() + "official/f.bin"], tmp_path / "mnist", md5=PAYLOAD_MD5)
+    assert path.read_bytes() == PAYLOAD
+    out = capsys.readouterr().out
+    assert "(mirror 2 of 3)" in out and "official" not in out  # the official URL was not needed
+    (www / "mnist" / "g.bin").write_bytes(b"not the file")
+    with pytest.raises(common.DownloadError, match="checksum mismatch"):
+        common.fetch("g.bin", [], tmp_path / "mnist", md5=PAYLOAD_MD5)

@@ -46,3 +46,22 @@ def test_help_answers_without_tensorflow(script, tmp_path):
     result = run_script(script, "--help", env={"PYTHONPATH": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "usage:" in result.stdout
+
+
+def test_quiet_start_without_tensorflow_noise(tmp_path):
+    result = run_script("01_linear_fit.py", "--out-dir", tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": None})
+    assert result.returncode == 0, result.stderr[-2000:]
+    for noise in ("E0000", "I0000", "cuInit", "absl::InitializeLog", "oneDNN", "cudart"):
+        assert noise not in result.stderr, result.stderr[-2000:]
+
+
+def test_quiet_loader_keeps_real_warnings(capfd):
+    import os
+    from common import quiet
+    with quiet._native_stderr_filtered():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
+        os.write(2, b"a real warning from a native library\n")
+        print("a Python warning", file=sys.stderr)
+    err = capfd.readouterr().err
+    assert "a real warning from a native library" in err and "a Python warning" in err
+    assert "absl::InitializeLog" not in err
