@@ -6,7 +6,11 @@ even Ctrl-C during start-up ends in one line. The NaN guard, which needs Keras, 
 import os
 import sys
 
-from . import errors as _errors
+if sys.version_info < (3, 10):  # checked before anything that needs a newer Python
+    sys.exit(f"需要 Python 3.10–3.12，当前是 {sys.version.split()[0]} / this project needs Python 3.10-3.12, "
+             f"not {sys.version.split()[0]}: install a newer 64-bit Python (README: 安装)")
+
+from . import errors as _errors  # noqa: E402
 
 _errors.install()
 

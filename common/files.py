@@ -19,6 +19,16 @@ def _write_failed(path, error):
     return UserError(f"无法写入 / could not write {path}\n{describe_os_error(error)}\n{kept}")
 
 
+def _ordinary_mode(path):
+    """The mode the file already has, else what a plain open() would give (0o666 less the umask)."""
+    try:
+        return Path(path).stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def temporary_path(path):
     """Yield a temporary path beside `path` (same suffix); on success it replaces `path`."""
@@ -27,6 +37,7 @@ def temporary_path(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
         os.close(handle)
+        os.chmod(temp, _ordinary_mode(path))  # mkstemp makes owner-only files; ours are ordinary files
     except OSError as error:
         raise _write_failed(path, error) from error
     temp = Path(temp)

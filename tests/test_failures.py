@@ -271,3 +271,12 @@ def test_gzip_damage_advice_is_not_given_for_a_folder(tmp_path):
     path.write_bytes(path.read_bytes()[:15])
     with pytest.raises(common.DataError, match="delete it"):
         common.datasets.read_idx_gz(path, 2051)
+
+
+def test_safe_writes_make_ordinary_files(tmp_path):
+    old = os.umask(0o022)
+    try:
+        files.write_text(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644  # not mkstemp's owner-only 0o600
