@@ -61,7 +61,7 @@ x_test = x_test.reshape(-1, 784).astype(np.float32) / 255
 y_train_onehot = np.eye(10, dtype=np.float32)[y_train]
 y_test_onehot = np.eye(10, dtype=np.float32)[y_test]
 print(f"train images {x_train.shape}, test images {x_test.shape}")
-print(f"test image 0 as the computer sees it (pixel values ×100; 文章 四.1 的 28×28 数字矩阵):")
+print("test image 0 as the computer sees it (pixel values ×100; 文章 四.1 的 28×28 数字矩阵):")
 for row in x_test[0].reshape(28, 28):
     print(" ".join(f"{round(v * 99):2d}" if v > 0 else " ." for v in row))
 print(f"its label {y_test[0]} as a one-hot vector: {y_test_onehot[0].astype(int)}")

@@ -56,13 +56,15 @@ def read_idx_gz(path, magic):
                         f"to re-download") from error
     if len(raw) < 8 or int.from_bytes(raw[:4], "big") != magic:
         found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
-        raise DataError(f"{path}: IDX magic number is {found}, expected {magic} "
+        raise DataError(f"文件格式不对（不是 MNIST 的 IDX 文件，或已损坏），请删除后重新下载：{path}\n"
+                        f"{path}: IDX magic number is {found}, expected {magic} "
                         f"({'images' if magic == IDX_IMAGES_MAGIC else 'labels'}); wrong or damaged file")
     ndim = raw[3]
     header_end = 4 + 4 * ndim
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) != header_end + int(np.prod(shape)):
-        raise DataError(f"{path}: header says shape {shape} ({int(np.prod(shape)):,} bytes of data) "
+        raise DataError(f"文件不完整，请删除后重新下载：{path}\n"
+                        f"{path}: header says shape {shape} ({int(np.prod(shape)):,} bytes of data) "
                         f"but the file holds {len(raw) - header_end:,}; damaged file")
     return np.frombuffer(raw, dtype=np.uint8, offset=header_end).reshape(shape)
 

@@ -20,7 +20,6 @@ import zlib
 from pathlib import Path
 
 from .errors import UserError, describe_os_error
-from .paths import SCRIPTS_DIR, resolve_data_dir  # noqa: F401  (re-exported)
 
 
 class DownloadError(UserError, RuntimeError):

@@ -11,6 +11,10 @@ import tensorflow as tf
 
 from .errors import NanLossError
 
+USUAL_CAUSES_ZH = (
+    "常见原因：(1) 输入没有归一化（很大的原始数值让 softmax/exp 溢出）→ 先缩放（除以 255、min-max 或 "
+    "z-score）；(2) 手写交叉熵 -sum(y*log(y)) 里出现 log(0) → 改用 tf.nn.softmax_cross_entropy_with_logits；"
+    "(3) 学习率太大 → 调小 --lr")
 USUAL_CAUSES = (
     "usual causes: (1) unscaled inputs (large raw values overflow softmax/exp) -> scale them "
     "(divide by 255, min-max or z-score); (2) log(0) in a hand-written cross-entropy "
@@ -56,7 +60,8 @@ class NanGuard:
         else:
             last = f"last finite loss {self.last_finite_loss:.6g} at step {self.last_finite_step}"
         hint = f" {self.hint}" if self.hint else ""
-        return f"NaN guard: {problem} at {where} ({last}). {USUAL_CAUSES}.{hint}"
+        return (f"NaN 守卫：训练在第 {step} 步出现了 NaN/Inf，已停止。{USUAL_CAUSES_ZH}。\n"
+                f"NaN guard: {problem} at {where} ({last}). {USUAL_CAUSES}.{hint}")
 
 
 class NanGuardCallback(keras.callbacks.Callback):

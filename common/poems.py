@@ -110,3 +110,85 @@ def bigram_baseline(train_poems, valid_poems, vocab):
                 count += 1
         best = min(best or math.inf, loss / count)
     return best
+
+
+# ---------------------------------------------------------------- rhyme (中华新韵, 14 groups)
+# 中华新韵 (十四韵, 中华诗词学会): finals by modern Mandarin pronunciation, as pypinyin spells them
+# (strict: ü is "v", wei/gui is "uei", you/liu is "iou", wen/dun is "uen"). Level tone (平声) is
+# tone 1 or 2 (阴平, 阳平). -i after zh ch sh r z c s is its own group 支; other i is 齐.
+RHYME_GROUPS = {
+    "麻": "a ia ua", "波": "o e uo", "皆": "ie ve", "开": "ai uai", "微": "ei uei", "豪": "ao iao",
+    "尤": "ou iou", "寒": "an ian uan van", "文": "en in uen vn", "唐": "ang iang uang",
+    "庚": "eng ing ueng ong iong", "齐": "i er v", "姑": "u",
+}
+_FINAL_TO_GROUP = {final: group for group, finals in RHYME_GROUPS.items() for final in finals.split()}
+_APICAL_INITIALS = {"zh", "ch", "sh", "r", "z", "c", "s"}
+
+
+def rhyme_of(character):
+    """(rhyme group, is level tone) of a character's usual modern reading, or (None, False)."""
+    from pypinyin import Style, pinyin
+    final = pinyin(character, style=Style.FINALS_TONE3, strict=True, errors=lambda _: [""])[0][0]
+    initial = pinyin(character, style=Style.INITIALS, strict=True, errors=lambda _: [""])[0][0]
+    tone = final[-1:] if final[-1:].isdigit() else "5"
+    final = final.rstrip("012345")
+    group = "支" if final == "i" and initial in _APICAL_INITIALS else _FINAL_TO_GROUP.get(final)
+    return group, group is not None and tone in "12"
+
+
+def rhyme_table(vocab):
+    """For every vocabulary entry: its rhyme group's number (-1 if none) and whether it is level tone."""
+    groups = list(RHYME_GROUPS) + ["支"]
+    numbers, level = np.full(len(vocab), -1), np.zeros(len(vocab), dtype=bool)
+    for i, ch in enumerate(vocab):
+        if ch in SPECIALS or ch in PUNCTUATION:
+            continue
+        group, is_level = rhyme_of(ch)
+        if group is not None:
+            numbers[i], level[i] = groups.index(group), is_level
+    return numbers, level
+
+
+def quatrain_lines(poem):
+    """'床前明月光，疑是地上霜。...' → ['床前明月光', '疑是地上霜', ...]"""
+    return [line for line in re.split(r"[，。]", poem) if line]
+
+
+def even_lines_rhyme(lines):
+    """Do lines 2, 4, ... all end on characters of one rhyme group (as the table reads them)?"""
+    groups = {rhyme_of(line[-1])[0] for line in lines[1::2]}
+    return len(groups) == 1 and None not in groups
+
+
+def inline_repeat(line):
+    """A character used twice in a line, other than a reduplication such as 雙雙 (AA)."""
+    seen = set()
+    for i, ch in enumerate(line):
+        if ch in seen and not (i > 0 and line[i - 1] == ch):
+            return True
+        seen.add(ch)
+    return False
+
+
+# ---------------------------------------------------------------- simplified ↔ traditional
+def script_converters():
+    """OpenCC converters (traditional → simplified, simplified → traditional)."""
+    import opencc
+    return opencc.OpenCC("t2s").convert, opencc.OpenCC("s2t").convert
+
+
+def simplified_to_vocab(vocab, to_simplified):
+    """Simplified character → the most frequent vocabulary character that simplifies to it.
+
+    One simplified character can stand for several traditional ones (发: 發 and 髮); the vocabulary
+    is sorted by frequency, so the first match is the commonest. Characters already in the
+    vocabulary map to themselves."""
+    mapping = {}
+    for ch in vocab:
+        if ch in SPECIALS:
+            continue
+        mapping.setdefault(ch, ch)
+        simple = to_simplified(ch)
+        if len(simple) == 1:
+            mapping.setdefault(simple, ch)
+    return mapping

@@ -134,3 +134,31 @@ def test_odd_acrostic_still_ends_with_a_full_stop(trained):
     body = result.stdout.split("[1]\n", 1)[1].strip()
     assert [line[0] for line in re.findall(r"[\u3400-\u9fff]{5}[，。]", body)] == list("春花明")
     assert body.endswith("。")
+
+
+def test_simplified_by_default_traditional_on_request_and_rhyme(trained):
+    from common.poems import even_lines_rhyme, inline_repeat, quatrain_lines
+    data, train_dir, _ = trained
+    simplified = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 4,
+                            "--acrostic", "春风明月", "--form", 5, env=C_LOCALE)  # 风: simplified input
+    assert simplified.returncode == 0, simplified.stderr[-3000:]
+    assert "风" in simplified.stdout and "風" not in simplified.stdout
+    traditional = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 4,
+                             "--acrostic", "春风明月", "--form", 5, "--script", "traditional", env=C_LOCALE)
+    assert traditional.returncode == 0 and "風" in traditional.stdout
+    poems = re.findall(r"\[\d\]\n(.+)\n(.+)\n", traditional.stdout)
+    assert len(poems) == 4
+    for first, second in poems:
+        lines = quatrain_lines(first + second)
+        assert [line[0] for line in lines] == list("春風明月")
+        assert even_lines_rhyme(lines), lines  # by construction
+        assert not any(inline_repeat(line) for line in lines), lines
+
+
+def test_rhyme_and_repeat_rules():
+    from common.poems import even_lines_rhyme, inline_repeat, quatrain_lines, rhyme_of
+    assert rhyme_of("流") == ("尤", True) and rhyme_of("樓") == ("尤", True)
+    assert rhyme_of("時")[0] == "支" and rhyme_of("賒")[0] == "波"  # the non-rhyming pair
+    assert even_lines_rhyme(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
+    assert not even_lines_rhyme(quatrain_lines("白首雙雙入野源，風亭春日更歸時。長門夜半深山近，白日閑遊去又賒。"))
+    assert inline_repeat("一醉江城一夜燈") and not inline_repeat("白首雙雙入野源")
