@@ -59,9 +59,9 @@ def prepare():
         norm = json.loads((train_dir / "normalization.json").read_text(encoding="utf-8"))
         mean, std = np.array(norm["mean"], np.float32), np.array(norm["std"], np.float32)
     except FileNotFoundError:
-        fail(f"no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
+        fail(f"还没有训练好的模型，请先运行 07 / no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
     except (ValueError, TypeError, KeyError, AttributeError) as error:
-        fail(f"{train_dir}/model.json or normalization.json is damaged ({error}); run 07 with --fresh")
+        fail(f"模型描述文件已损坏 / {train_dir}/model.json or normalization.json is damaged ({error}); run 07 with --fresh")
     files = common.cifar10_files(args.data_dir)
     images, labels = common.read_cifar10_bin(files["test"])
     images, labels = images[:args.max_test], labels[:args.max_test].astype(np.int64)
@@ -75,7 +75,7 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
     try:
         checkpoint.restore(checkpoint_path).expect_partial()
     except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, RuntimeError) as error:
-        fail(f"checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
+        fail(f"检查点读不出来 / checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
              f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")
     step = int(checkpoint_path.rsplit("-", 1)[-1])
     probabilities = tf.nn.softmax(model.predict(x, batch_size=500, verbose=0)).numpy()
@@ -138,7 +138,7 @@ if not args.watch:
         fail(f"--checkpoint {path}: 不是检查点 / not a checkpoint (expected a path like "
              f"{train_dir / 'ckpt-600'}, with a ckpt-600.index file beside it)")
     if path is None:
-        fail(f"no checkpoint in {train_dir} yet: run 07_cifar10_train.py first (or pass --train-dir)")
+        fail(f"还没有检查点，请先运行 07 / no checkpoint in {train_dir} yet: run 07_cifar10_train.py first (or pass --train-dir)")
     evaluate(*prepare(), path)
     raise SystemExit(0)
 

@@ -123,7 +123,7 @@ def train(train_poems, valid_poems, hp):
     if config_path.exists() and run.has_checkpoint():  # resume with the saved sizes, same vocabulary
         saved = read_config()
         if saved["vocab_fingerprint"] != config["vocab_fingerprint"]:
-            fail(f"the model in {train_dir} was trained with a different vocabulary ({saved['vocab_size']} "
+            fail(f"这个文件夹里的模型用的是另一份字表 / the model in {train_dir} was trained with a different vocabulary ({saved['vocab_size']} "
                  f"characters, corpus {saved['corpus']}); this corpus gives {len(vocab)}. "
                  f"Use --fresh to start over or another --train-dir")
         config = saved
@@ -318,7 +318,7 @@ def load_trained():
     except (ValueError, TypeError) as error:
         fail(f"{vocab_path} 已损坏 / is damaged ({type(error).__name__}); train again with --fresh")
     if not matches:
-        fail(f"{vocab_path} does not belong to the model in {train_dir} (different vocabulary); "
+        fail(f"字表和模型不匹配 / {vocab_path} does not belong to the model in {train_dir} (different vocabulary); "
              f"train again with --fresh, or use the --train-dir it was saved with")
     model = build_model(config["vocab_size"], config["embedding"], config["units"])
     try:
@@ -382,7 +382,8 @@ trained = load_trained()
 if trained is None:
     # Training takes about half an hour on a laptop CPU: never start it by surprise.
     fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 30 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
-         f"  python 09_poem_rnn.py" + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
+         f"  python 09_poem_rnn.py" + (f" --corpus {args.corpus}" if args.corpus else "")
+         + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
          f"no trained model in {train_dir} yet. Train one first with the command above (about "
          f"30 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
 model, vocab, config = trained

@@ -79,7 +79,7 @@ def load_mnist(data_dir=None):
         arrays[name.split("-")[0] + ("_x" if "images" in name else "_y")] = read_idx_gz(path, magic)
     for split in ("train", "t10k"):
         if len(arrays[f"{split}_x"]) != len(arrays[f"{split}_y"]):
-            raise DataError(f"MNIST {split}: {len(arrays[f'{split}_x'])} images but "
+            raise DataError(f"MNIST 图片和标签数目不一致 / MNIST {split}: {len(arrays[f'{split}_x'])} images but "
                             f"{len(arrays[f'{split}_y'])} labels in {folder}")
     return (arrays["train_x"], arrays["train_y"]), (arrays["t10k_x"], arrays["t10k_y"])
 
@@ -126,7 +126,7 @@ def cifar10_files(data_dir=None):
                                 f"{describe_os_error(error)}") from error
             safe_extract_tar(archive, cache)
             if not _cifar10_batches_ok(unpacked):
-                raise DataError(f"{archive} does not hold cifar-10-batches-bin/*.bin in the binary "
+                raise DataError(f"压缩包里没有 CIFAR-10 二进制版的文件 / {archive} does not hold cifar-10-batches-bin/*.bin in the binary "
                                 f"layout (1 + 3072 bytes per record)")
             write_text(stamp, source)
     return {"train": [str(unpacked / f) for f in CIFAR10_TRAIN_FILES],
@@ -141,11 +141,11 @@ def read_cifar10_bin(paths):
     except OSError as error:
         raise _cannot_read(paths, error) from error
     except ValueError as error:  # a size that is not whole records
-        raise DataError(f"{paths}: not CIFAR-10 binary records of {CIFAR10_RECORD_BYTES} bytes "
+        raise DataError(f"不是 CIFAR-10 二进制版的数据 / {paths}: not CIFAR-10 binary records of {CIFAR10_RECORD_BYTES} bytes "
                         f"({error}); delete the unpacked folder and run again") from error
     labels = records[:, 0]
     if labels.max(initial=0) > 9:
-        raise DataError(f"label byte {labels.max()} > 9 in {paths}: not CIFAR-10 binary records")
+        raise DataError(f"不是 CIFAR-10 二进制版的数据 / label byte {labels.max()} > 9 in {paths}: not CIFAR-10 binary records")
     images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)  # planes R,G,B -> HWC
     return np.ascontiguousarray(images), labels
 

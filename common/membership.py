@@ -113,7 +113,7 @@ def membership_table(header, rows, path):
         if octets.shape[1:] != (4,) or octets.min() < 0 or octets.max() > 255:
             raise ValueError("IP address out of range")
     except ValueError as error:
-        fail(f"{path}: bad value in the activity log ({error})")
+        fail(f"活动日志里有不合法的值 / {path}: bad value in the activity log ({error})")
     for k in range(4):
         table[f"ip{k + 1}"] = octets[:, k]
     platforms = column_values(header, rows, "platform")
@@ -171,7 +171,7 @@ def score_csv(bundle_path, path, dropna=False):
     header, rows = read_csv(path)
     missing = [c for c in bundle["input_columns"] if c not in header]
     if missing:
-        fail(f"{path} does not match the saved model's columns: missing {', '.join(missing)} "
+        fail(f"列和保存的模型不一致 / {path} does not match the saved model's columns: missing {', '.join(missing)} "
              f"(the model was trained on: {', '.join(bundle['input_columns'])})")
     extra = [c for c in header if c not in bundle["input_columns"]]
     if extra:
@@ -183,7 +183,7 @@ def score_csv(bundle_path, path, dropna=False):
                 if all(v.lower() not in MISSING for v in (column_values(header, rows, c)[i]
                                                           for c in bundle["input_columns"]))]
         if len(kept) < len(rows) and not dropna:
-            fail(f"{path}: missing values in {len(rows) - len(kept)} row(s); fill them in or pass --dropna")
+            fail(f"有缺失值 / {path}: missing values in {len(rows) - len(kept)} row(s); fill them in or pass --dropna")
         x, _ = article_features(membership_table(header, [rows[i] for i in kept], path),
                                 raw=bundle["raw_features"])
     else:

@@ -52,7 +52,7 @@ def read_text_corpus(path):
              f"(GBK files: re-save with UTF-8 encoding)")
     poems = [line.strip() for line in text.splitlines() if line.strip()]
     if not poems:
-        fail(f"{path} has no non-empty lines")
+        fail(f"语料是空的 / {path} has no non-empty lines")
     return poems
 
 
@@ -60,7 +60,7 @@ def split_poems(poems, max_poems=None, valid_share=0.02):
     """(training poems, validation poems): a fixed split, whatever --seed."""
     poems = poems[:max_poems]
     if len(poems) < 2:
-        fail("the corpus has fewer than 2 usable poems")
+        fail("语料里可用的诗少于 2 首 / the corpus has fewer than 2 usable poems")
     order = np.random.default_rng(0).permutation(len(poems))
     n_valid = max(1, int(valid_share * len(poems)))
     return [poems[i] for i in order[n_valid:]], [poems[i] for i in order[:n_valid]]

@@ -55,7 +55,7 @@ def numeric_columns(header, rows, names, path, dropna):
     missing_rows = sorted({i for values in raw.values() for i, v in enumerate(values) if v.lower() in MISSING})
     if missing_rows and not dropna:
         shown = ", ".join(str(i + 2) for i in missing_rows[:10]) + (" ..." if len(missing_rows) > 10 else "")
-        fail(f"{path}: missing values in {len(missing_rows)} row(s) (file lines {shown}); "
+        fail(f"有缺失值 / {path}: missing values in {len(missing_rows)} row(s) (file lines {shown}); "
              f"fill them in or pass --dropna")
     keep = [i for i in range(len(rows)) if i not in set(missing_rows)]
     matrix = np.empty((len(keep), len(names)), dtype=np.float64)
@@ -64,10 +64,10 @@ def numeric_columns(header, rows, names, path, dropna):
             try:
                 matrix[k, j] = float(raw[name][i])
             except ValueError:
-                fail(f"{path}: column '{name}' is not numeric (file line {i + 2}: {raw[name][i]!r}); "
+                fail(f"这一列不是数字 / {path}: column '{name}' is not numeric (file line {i + 2}: {raw[name][i]!r}); "
                      f"convert it to numbers or leave it out with --features")
             if not math.isfinite(matrix[k, j]):
-                fail(f"{path}: column '{name}' has a non-finite value on file line {i + 2}")
+                fail(f"这一列有 inf/nan / {path}: column '{name}' has a non-finite value on file line {i + 2}")
     return matrix, keep
 
 
@@ -88,31 +88,31 @@ def load_labeled_csv(path, label, features=None, dropna=False, test_split=0.2, s
     numbers), train_rows, test_rows.
     """
     if not label:
-        fail("--csv needs --label COLUMN (the column to predict)")
+        fail("用 --csv 时要用 --label 指出标签列 / --csv needs --label COLUMN (the column to predict)")
     header, rows = read_csv(path)
     if label not in header:
-        fail(f"{path} has no column '{label}'; its columns are: {', '.join(header)}")
+        fail(f"没有这一列 / {path} has no column '{label}'; its columns are: {', '.join(header)}")
     names = [c.strip() for c in features.split(",")] if features else [c for c in header if c != label]
     unknown = [c for c in names if c not in header]
     if unknown:
-        fail(f"{path} has no column(s) {', '.join(unknown)}; its columns are: {', '.join(header)}")
+        fail(f"没有这些列 / {path} has no column(s) {', '.join(unknown)}; its columns are: {', '.join(header)}")
     if label in names:
         fail(f"--features 里包含了标签列 '{label}'（用答案去预测答案）/ --features lists the label "
              f"'{label}' itself; leave it out")
     if len(set(names)) < len(names):
         fail(f"--features 里有重复的列 / --features names a column twice: {features}")
     if not names:
-        fail(f"{path}: no feature columns besides the label '{label}'")
+        fail(f"除了标签列没有别的列 / {path}: no feature columns besides the label '{label}'")
     labels_text = column_values(header, rows, label)
     x_all, kept = numeric_columns(header, rows, names, path, dropna)
     labels_text = [labels_text[i] for i in kept]
     if any(v.lower() in MISSING for v in labels_text):
         bad = [i for i, v in zip(kept, labels_text) if v.lower() in MISSING]
-        fail(f"{path}: label '{label}' is missing on file lines {', '.join(str(i + 2) for i in bad[:10])}"
+        fail(f"标签有缺失 / {path}: label '{label}' is missing on file lines {', '.join(str(i + 2) for i in bad[:10])}"
              + ("" if dropna else "; fill them in or pass --dropna"))
     classes = sorted(set(labels_text), key=lambda v: (v not in ("0", "1"), v))
     if len(classes) != 2:
-        fail(f"label '{label}' has {len(classes)} distinct value(s) ({', '.join(classes[:5])}); "
+        fail(f"标签必须正好有两种取值 / label '{label}' has {len(classes)} distinct value(s) ({', '.join(classes[:5])}); "
              f"this demo needs exactly two classes")
     y_all = np.array([classes.index(v) for v in labels_text])
     smallest = min(np.bincount(y_all))
