@@ -15,7 +15,7 @@ from .errors import fail
 from .files import atomic_open, write_text
 from .normalize import normalize_apply
 from .paths import cache_dir
-from .tables import MISSING, column_values, numeric_columns, read_csv
+from .tables import column_values, numeric_columns, read_csv, rows_without_missing
 
 # The hidden model (a naive-Bayes generator): first decide membership, then draw each field
 # from a distribution that depends on it. Every field carries a partial signal.
@@ -179,11 +179,7 @@ def score_csv(bundle_path, path, dropna=False):
     # The same missing-value rule as in training: refuse, or with --dropna skip those rows
     # (they are copied to the output with empty probabilities, so row numbers still line up).
     if bundle["source"] == "generated":
-        kept = [i for i in range(len(rows))
-                if all(v.lower() not in MISSING for v in (column_values(header, rows, c)[i]
-                                                          for c in bundle["input_columns"]))]
-        if len(kept) < len(rows) and not dropna:
-            fail(f"有缺失值 / {path}: missing values in {len(rows) - len(kept)} row(s); fill them in or pass --dropna")
+        kept, _ = rows_without_missing(header, rows, bundle["input_columns"], path, dropna)
         x, _ = article_features(membership_table(header, [rows[i] for i in kept], path),
                                 raw=bundle["raw_features"])
     else:

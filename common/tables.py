@@ -49,15 +49,22 @@ def column_values(header, rows, name):
 MISSING = {"", "na", "nan", "null", "none", "?"}
 
 
+def rows_without_missing(header, rows, names, path, dropna):
+    """Row numbers with a value in every named column. A missing value stops with the file lines
+    that have one, unless `dropna` (then those rows are left out). Training and --predict share it."""
+    raw = {name: column_values(header, rows, name) for name in names}
+    missing = {i for values in raw.values() for i, v in enumerate(values) if v.lower() in MISSING}
+    if missing and not dropna:
+        lines = sorted(missing)
+        shown = ", ".join(str(i + 2) for i in lines[:10]) + (" ..." if len(lines) > 10 else "")
+        fail(f"有缺失值 / {path}: missing values in {len(lines)} row(s) (file lines {shown}); "
+             f"fill them in or pass --dropna")
+    return [i for i in range(len(rows)) if i not in missing], raw
+
+
 def numeric_columns(header, rows, names, path, dropna):
     """Float matrix of the named columns; names the column/rows that are missing or not numbers."""
-    raw = {name: column_values(header, rows, name) for name in names}
-    missing_rows = sorted({i for values in raw.values() for i, v in enumerate(values) if v.lower() in MISSING})
-    if missing_rows and not dropna:
-        shown = ", ".join(str(i + 2) for i in missing_rows[:10]) + (" ..." if len(missing_rows) > 10 else "")
-        fail(f"有缺失值 / {path}: missing values in {len(missing_rows)} row(s) (file lines {shown}); "
-             f"fill them in or pass --dropna")
-    keep = [i for i in range(len(rows)) if i not in set(missing_rows)]
+    keep, raw = rows_without_missing(header, rows, names, path, dropna)
     matrix = np.empty((len(keep), len(names)), dtype=np.float64)
     for j, name in enumerate(names):
         for k, i in enumerate(keep):

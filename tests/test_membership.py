@@ -164,3 +164,15 @@ def test_predict_applies_the_missing_value_rule(tmp_path):
     with open(tmp_path / "new.predictions.csv", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert [bool(row["p_流失"]) for row in rows] == [True, False, True]
+
+
+def test_predict_on_activity_logs_follows_the_same_missing_value_rule(tmp_path):
+    assert run05(tmp_path, *QUICK).returncode == 0
+    with open(tmp_path / "cache" / "membership.csv", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))[:4]
+    rows[1][header.index("ip")] = ""
+    logs = _write_csv(tmp_path / "logs.csv", header, rows)
+    refused = run_script("05_membership.py", "--predict", logs, "--out-dir", tmp_path / "out")
+    assert refused.returncode == 2 and "missing values in 1 row(s) (file lines 3)" in refused.stderr
+    scored = run_script("05_membership.py", "--predict", logs, "--dropna", "--out-dir", tmp_path / "out")
+    assert scored.returncode == 0 and "scored 2 rows (1 with missing values left blank)" in scored.stdout
