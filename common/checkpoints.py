@@ -4,6 +4,7 @@ TensorFlow writes a checkpoint as `ckpt-N_temp/` first, then the final `ckpt-N.i
 `ckpt-N.data-*` files, and rewrites the small `checkpoint` index file last, so a reader (08)
 only ever sees finished checkpoints. A run killed while saving leaves the `_temp` folder behind:
 `remove_unfinished` clears it, `clear` (for --fresh) removes every trace of the old run.
+Saving itself is in training.py (ResumableRun.save).
 """
 import shutil
 from pathlib import Path
@@ -38,24 +39,3 @@ def clear(train_dir, also=()):
     for path in [*train_dir.glob("ckpt-*"), train_dir / "checkpoint", *(train_dir / name for name in also)]:
         _remove(path)
 
-
-class SaveOnce:
-    """manager.save(step), but never twice under one step number (08 may be reading it)."""
-
-    def __init__(self, manager, resumed_step=None):
-        self.manager, self.last_step = manager, resumed_step
-
-    def __call__(self, step):
-        import tensorflow as tf
-        if step == self.last_step:
-            return None
-        try:
-            path = self.manager.save(checkpoint_number=step)
-        except (tf.errors.OpError, OSError) as error:  # full disk, read-only folder, ...
-            detail = error.message if isinstance(error, tf.errors.OpError) else describe_os_error(error)
-            raise UserError(f"无法保存检查点（之前的检查点仍然完好）/ could not save a checkpoint in "
-                            f"{self.manager.directory}; the earlier checkpoints are intact.\n"
-                            f"{str(detail).splitlines()[0][:300]}\n"
-                            f"清理磁盘空间或换一个 --train-dir / free disk space or use another --train-dir") from error
-        self.last_step = step
-        return path

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from . import checkpoints
-from .errors import fail
+from .errors import UserError, describe_os_error, fail
 from .utils import output_dir
 
 
@@ -39,7 +39,6 @@ class ResumableRun:
     def restore(self, optimizer, max_to_keep=3, keep_every_minutes=None, **objects):
         """Track `objects` + the optimizer; resume from the newest checkpoint if there is one."""
         import tensorflow as tf
-        self.optimizer = optimizer
         self.train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)  # across resumes
         self.checkpoint = tf.train.Checkpoint(optimizer=optimizer, train_seconds=self.train_seconds, **objects)
         keep_hours = keep_every_minutes / 60 if keep_every_minutes else None
@@ -55,8 +54,7 @@ class ResumableRun:
             print(f"resumed from {latest} at step {int(optimizer.iterations.numpy())}")
         else:
             print(f"starting fresh in {self.train_dir}")
-        self.step = int(optimizer.iterations.numpy())
-        self._save_once = checkpoints.SaveOnce(self.manager, resumed_step=self.step)
+        self.step = self._saved_step = int(optimizer.iterations.numpy())
         self._seconds_before, self._started = float(self.train_seconds.numpy()), time.time()
         signal.signal(signal.SIGINT, self._on_ctrl_c)
         return self
@@ -76,10 +74,21 @@ class ResumableRun:
         return self._interrupted or self._out_of_time
 
     def save(self, reason):
+        """Write a checkpoint of this step, unless this step is saved already (08 may be reading it)."""
+        import tensorflow as tf
+        if self.step == self._saved_step:
+            return
         self.train_seconds.assign(self.minutes * 60)
-        path = self._save_once(self.step)  # a step already saved is not written again
-        if path:
-            print(f"saved checkpoint {path} ({reason})", flush=True)
+        try:
+            path = self.manager.save(checkpoint_number=self.step)
+        except (tf.errors.OpError, OSError) as error:  # full disk, read-only folder, ...
+            detail = error.message if isinstance(error, tf.errors.OpError) else describe_os_error(error)
+            raise UserError(f"无法保存检查点（之前的检查点仍然完好）/ could not save a checkpoint in "
+                            f"{self.train_dir}; the earlier checkpoints are intact.\n"
+                            f"{str(detail).splitlines()[0][:300]}\n"
+                            f"清理磁盘空间或换一个 --train-dir / free disk space or use another --train-dir") from error
+        self._saved_step = self.step
+        print(f"saved checkpoint {path} ({reason})", flush=True)
 
     def finish(self):
         """Save the last step; return True after Ctrl-C (the script then exits with 130)."""
