@@ -31,7 +31,7 @@ import numpy as np
 from common import checkpoints, fail
 from common.poems import (BOS, EOS, PUNCTUATION, SPECIALS, UNK, bigram_baseline, build_vocab, encode,
                           even_lines_rhyme, inline_repeat, pack, quatrain_lines, read_text_corpus,
-                          regular_tang_poems, rhyme_table, script_converters, simplified_to_vocab, split_poems,
+                          regular_tang_poems, rhyme_table, simplified_to_vocab, to_simplified_converter, split_poems,
                           vocab_fingerprint)
 
 
@@ -279,7 +279,7 @@ def write_poems(model, vocab, n, rng, form=5, lines=4, starts=None, free=False, 
     return ["".join(vocab[t] for t in row[1:]) for row in tokens]
 
 
-def start_characters(vocab, start, acrostic, lines):
+def start_characters(vocab, start, acrostic, lines, to_simplified):
     """Per-line forced first characters from --start / --acrostic; unknown ones are refused."""
     if acrostic is not None:
         wanted = list(acrostic.strip())
@@ -290,7 +290,7 @@ def start_characters(vocab, start, acrostic, lines):
     else:
         return None
     # Simplified or traditional, either works: 风 → 風, 发 → 發 (the commonest of 發/髮 in the corpus).
-    to_vocab = simplified_to_vocab(vocab, script_converters()[0])
+    to_vocab = simplified_to_vocab(vocab, to_simplified)
     for ch in PUNCTUATION:
         to_vocab.pop(ch, None)
     missing = [ch for ch in wanted if ch is not None and ch not in to_vocab]
@@ -392,12 +392,12 @@ if args.evaluate:
     common.save_results("09_poem_rnn_evaluate", common.output_dir(args.out_dir), **figures)
 if args.generate:
     free = config["corpus"] != "tang"
-    starts = start_characters(vocab, args.start, args.acrostic, args.lines)
+    to_simplified = to_simplified_converter()
+    starts = start_characters(vocab, args.start, args.acrostic, args.lines, to_simplified)
     lines = len(starts) if args.acrostic else args.lines
     poems = write_poems(model, vocab, args.generate, np.random.default_rng(args.seed), form=args.form,
                         lines=lines, starts=starts, free=free, temperature=args.temperature, top_k=args.top_k,
                         rhyme=args.rhyme, repeats=args.repeats)
-    to_simplified = script_converters()[0]
     for i, poem in enumerate(poems, 1):
         poem = to_simplified(poem) if args.script == "simplified" else poem  # the model writes as it read
         print(f"\n[{i}]\n" + (poem if free else show(poem)))

@@ -171,10 +171,11 @@ def inline_repeat(line):
 
 
 # ---------------------------------------------------------------- simplified ↔ traditional
-def script_converters():
-    """OpenCC converters (traditional → simplified, simplified → traditional)."""
+def to_simplified_converter():
+    """OpenCC's traditional → simplified conversion, as a function of a string (the model writes
+    traditional characters; printing them as written is --script traditional, so s2t is never needed)."""
     import opencc
-    return opencc.OpenCC("t2s").convert, opencc.OpenCC("s2t").convert
+    return opencc.OpenCC("t2s").convert
 
 
 def simplified_to_vocab(vocab, to_simplified):
