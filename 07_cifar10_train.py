@@ -77,7 +77,8 @@ train_dir = Path(args.train_dir)
 run = common.ResumableRun(train_dir, fresh=args.fresh, run_files=["model.json", "normalization.json",
                                                                   "settings.json"])
 settings = {"model": args.model, "width": args.width if args.model == "resnet" else None}
-if run.has_checkpoint():  # checked before anything is written: the checkpoints must fit this network
+resuming = run.has_checkpoint()
+if resuming:  # checked before anything is written: the checkpoints must fit this network
     try:
         saved = json.loads((train_dir / "settings.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -97,7 +98,7 @@ if args.model == "tutorial":
     # 08 computes (x/255 - mean)/std: with these values the tutorial model gets raw 0-255 pixels
     # and standardizes each image itself, as the tutorial did.
     mean, std = [0.0, 0.0, 0.0], [1 / 255] * 3
-elif run.has_checkpoint() and norm_path.is_file():  # keep what 08 uses: the run's first statistics
+elif resuming and norm_path.is_file():  # keep what 08 uses: the run's first statistics
     norm = json.loads(norm_path.read_text(encoding="utf-8"))
     mean, std = norm["mean"], norm["std"]
 else:  # channel mean/std of the training images, saved for 08 so it scales test images the same way
@@ -194,7 +195,7 @@ strategy = tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else 
 with strategy.scope():
     model = tutorial_model() if args.model == "tutorial" else resnet_model(args.width)
 model_json_path = train_dir / "model.json"
-if (run.has_checkpoint() and model_json_path.is_file()
+if (resuming and model_json_path.is_file()
         and model_json_path.read_text(encoding="utf-8") != model.to_json()):
     common.fail(f"{train_dir} 里的检查点属于另一个网络（--width 不同？）/ the checkpoints in {train_dir} belong "
                 f"to another network (a different --width?): use the old flags, or start over with --fresh")
