@@ -73,7 +73,8 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
     train_seconds = tf.Variable(0.0, dtype=tf.float64)
     checkpoint = tf.train.Checkpoint(model=model, train_seconds=train_seconds)
     try:
-        checkpoint.restore(checkpoint_path).expect_partial()
+        # Every weight of the model must come from the file (a silent partial restore would evaluate noise).
+        checkpoint.restore(checkpoint_path).expect_partial().assert_existing_objects_matched()
     except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, RuntimeError) as error:
         fail(f"检查点读不出来 / checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
              f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")

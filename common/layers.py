@@ -54,3 +54,20 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def call(self, x):
         return tf.nn.local_response_normalization(x, depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
+
+
+@keras.saving.register_keras_serializable(package="dl_for_everyone")
+class TiedOutput(keras.layers.Layer):
+    """Scores for every vocabulary entry from the input embedding table itself (weight tying, 09):
+    a character's vector serves for reading it and for predicting it, so rare characters learn
+    from both uses, and the model has one table of vocabulary × width fewer weights."""
+
+    def __init__(self, embedding, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = embedding  # an Embedding layer of the same model
+
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=(self.embedding.input_dim,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        return keras.ops.matmul(x, keras.ops.transpose(self.embedding.embeddings)) + self.bias

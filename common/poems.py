@@ -3,6 +3,7 @@
 Everything here is data handling; the lesson (model, training, writing poems) stays in 09.
 """
 import collections
+import functools
 import hashlib
 import math
 import re
@@ -138,6 +139,11 @@ def rhyme_of(character):
 
 def rhyme_table(vocab):
     """For every vocabulary entry: its rhyme group's number (-1 if none) and whether it is level tone."""
+    return _rhyme_table(tuple(vocab))  # asked for at every sample; worked out once per vocabulary
+
+
+@functools.lru_cache(maxsize=4)
+def _rhyme_table(vocab):
     groups = list(RHYME_GROUPS) + ["支"]
     numbers, level = np.full(len(vocab), -1), np.zeros(len(vocab), dtype=bool)
     for i, ch in enumerate(vocab):
@@ -146,6 +152,7 @@ def rhyme_table(vocab):
         group, is_level = rhyme_of(ch)
         if group is not None:
             numbers[i], level[i] = groups.index(group), is_level
+    numbers.flags.writeable = level.flags.writeable = False  # shared between calls: read only
     return numbers, level
 
 
@@ -158,6 +165,18 @@ def even_lines_rhyme(lines):
     """Do lines 2, 4, ... all end on characters of one rhyme group (as the table reads them)?"""
     groups = {rhyme_of(line[-1])[0] for line in lines[1::2]}
     return len(groups) == 1 and None not in groups
+
+
+def first_line_rhymes(lines):
+    """Does line 1 end in line 2's rhyme group too (首句入韵, usual in 7-character poems)?"""
+    group = rhyme_of(lines[1][-1])[0]
+    return group is not None and rhyme_of(lines[0][-1])[0] == group
+
+
+def repeated_rhyme(lines):
+    """Do two of lines 2, 4, ... end on the same character (重韵, avoided in regular verse)?"""
+    ends = [line[-1] for line in lines[1::2]]
+    return len(set(ends)) < len(ends)
 
 
 def inline_repeat(line):

@@ -250,8 +250,12 @@ def test_unexpected_errors_and_missing_packages_are_explained():
 # ---------------------------------------------------------------- Ctrl-C during start-up
 def test_ctrl_c_during_start_up_is_one_line_and_130(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # A suite started in the background (nohup, `&`) passes an *ignored* SIGINT on to its children,
+    # and Python keeps it ignored: give the script the ordinary Ctrl-C a user's terminal gives.
+    ordinary_ctrl_c = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if os.name == "posix" else None
     process = subprocess.Popen([sys.executable, str(ROOT / "01_linear_fit.py"), "--out-dir", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
+                               preexec_fn=ordinary_ctrl_c)
     time.sleep(1.0)  # TensorFlow is still being imported
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)

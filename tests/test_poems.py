@@ -106,6 +106,20 @@ def test_vocabulary_mismatch_refused(trained, tmp_path):
     assert result.returncode == 2 and "different vocabulary" in result.stderr
 
 
+def test_checkpoint_of_another_shape_is_refused_not_half_loaded(trained, tmp_path):
+    # config.json says "untied" (a separate output table) but the checkpoint has none: the old
+    # restore filled what it could and wrote noise; now every weight must come from the file.
+    data, train_dir, _ = trained
+    import shutil
+    copy = tmp_path / "model"
+    shutil.copytree(train_dir, copy)
+    config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
+    (copy / "config.json").write_text(json.dumps({**config, "tied": False}), encoding="utf-8")
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--generate", 1)
+    assert result.returncode == 2 and "cannot be read" in result.stderr and "--fresh" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_plain_text_corpus_free_generation_terminates(tmp_path):
     corpus = tmp_path / "songs.txt"
     corpus.write_text("\n".join(["the wind blows over the hill", "a river runs to the sea",
@@ -137,7 +151,7 @@ def test_odd_acrostic_still_ends_with_a_full_stop(trained):
 
 
 def test_simplified_by_default_traditional_on_request_and_rhyme(trained):
-    from common.poems import even_lines_rhyme, inline_repeat, quatrain_lines
+    from common.poems import even_lines_rhyme, inline_repeat, quatrain_lines, repeated_rhyme
     data, train_dir, _ = trained
     simplified = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 4,
                             "--acrostic", "春风明月", "--form", 5, env=C_LOCALE)  # 风: simplified input
@@ -152,13 +166,33 @@ def test_simplified_by_default_traditional_on_request_and_rhyme(trained):
         lines = quatrain_lines(first + second)
         assert [line[0] for line in lines] == list("春風明月")
         assert even_lines_rhyme(lines), lines  # by construction
+        assert not repeated_rhyme(lines), lines
         assert not any(inline_repeat(line) for line in lines), lines
 
 
+def test_seven_character_poems_rhyme_on_line_one_too(trained):
+    from common.poems import even_lines_rhyme, first_line_rhymes, quatrain_lines
+    data, train_dir, _ = trained
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 3,
+                        "--form", 7, "--script", "traditional", env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    poems = re.findall(r"\[\d\]\n(.+)\n(.+)\n", result.stdout)
+    assert len(poems) == 3
+    for first, second in poems:
+        lines = quatrain_lines(first + second)
+        assert [len(line) for line in lines] == [7, 7, 7, 7], lines
+        assert even_lines_rhyme(lines) and first_line_rhymes(lines), lines  # 首句入韵 by construction
+
+
 def test_rhyme_and_repeat_rules():
-    from common.poems import even_lines_rhyme, inline_repeat, quatrain_lines, rhyme_of
+    from common.poems import (even_lines_rhyme, first_line_rhymes, inline_repeat, quatrain_lines, repeated_rhyme,
+                              rhyme_of)
     assert rhyme_of("流") == ("尤", True) and rhyme_of("樓") == ("尤", True)
     assert rhyme_of("時")[0] == "支" and rhyme_of("賒")[0] == "波"  # the non-rhyming pair
     assert even_lines_rhyme(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
     assert not even_lines_rhyme(quatrain_lines("白首雙雙入野源，風亭春日更歸時。長門夜半深山近，白日閑遊去又賒。"))
     assert inline_repeat("一醉江城一夜燈") and not inline_repeat("白首雙雙入野源")
+    assert repeated_rhyme(["白日依山盡", "風亭春日時", "欲窮千里目", "白日閑遊時"])
+    assert first_line_rhymes(quatrain_lines("清明時節雨紛紛，路上行人欲斷魂。借問酒家何處有，牧童遙指杏花村。"))
+    assert not first_line_rhymes(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
+    assert not repeated_rhyme(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
