@@ -13,12 +13,12 @@ What it shows
   can read your own handwriting (section 6).
 
 Run
-  python 04_mnist_cnn.py                            train (≈70 s on a 2-core CPU), save model
+  python 04_mnist_cnn.py                            train (≈45 s on a 2-core CPU), save model
   python 04_mnist_cnn.py --model article            the article's network (README: time, accuracy)
   python 04_mnist_cnn.py --image my_digit.png       predict digits in your own pictures
                                                     (PNG/JPG, any size, a phone photo works)
 Expected
-  test accuracy: ≈0.994 after 15 epochs; 99.0% first reached after 12-14 s of training
+  test accuracy: ≈0.993 after 15 epochs; 99.0% first reached after ≈5.4 s of training
   (README: bench/mnist_speed.py compares it with the keras-io convnet)
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
@@ -30,7 +30,7 @@ import numpy as np
 
 # Each model's own recipe; a flag given on the command line overrides it.
 RECIPES = {
-    "fast": dict(epochs=15, batch_size=125, lr=0.003),   # 125 divides the 60,000 images exactly
+    "fast": dict(epochs=15, batch_size=125, lr=0.005),   # 125 divides the 60,000 images exactly
     "article": dict(epochs=3, batch_size=100, lr=0.001),  # the tutorial's batch; Adam's usual rate
 }
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -39,7 +39,7 @@ parser.add_argument("--model", choices=list(RECIPES), default="fast",
 parser.add_argument("--epochs", type=common.positive_int, default=None, help="default: 15 (fast), 3 (article)")
 parser.add_argument("--batch-size", type=common.positive_int, default=None, help="default: 125 (fast), 100 (article)")
 parser.add_argument("--lr", type=common.positive_float, default=None,
-                    help="peak Adam learning rate; default: 0.003 (fast), 0.001 (article)")
+                    help="peak Adam learning rate; default: 0.005 (fast), 0.001 (article)")
 parser.add_argument("--max-train", type=common.positive_int, default=None,
                     help="use only N training images (quick tries)")
 parser.add_argument("--image", nargs="+", metavar="PATH", help="predict the digit in these pictures")
@@ -123,8 +123,8 @@ def fast_model(batchnorm=False):
         *conv_relu(64),
         keras.layers.MaxPooling2D(2, padding="same"),  # 4×4 (7 is odd: "same" keeps the edge)
         keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.5),
+        keras.layers.Dense(256, activation="relu"),  # 256 (not 128) and dropout 0.25 (not 0.5):
+        keras.layers.Dropout(0.25),                   # learns faster in the first epochs (README)
         keras.layers.Dense(10),  # logits
     ], name="mnist_cnn")
 
@@ -158,9 +158,10 @@ if args.model == "article":  # the plain way: a fixed learning rate
     model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss)
 else:
     model = fast_model(args.batchnorm)
-    # Warm up over the first 10% of the steps, then a cosine down to 0.
+    # A short warm-up (2% of the steps), then a cosine down to 0. Measured (README): with lr 0.005,
+    # dense 256 and dropout 0.25 as well, 99.0% after 5.4 s instead of 7.8 s (median of 3 seeds).
     steps = epochs * steps_per_epoch
-    warmup = max(1, int(0.1 * steps))
+    warmup = max(1, int(0.02 * steps))
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=lr / 20, decay_steps=max(1, steps - warmup), alpha=0.0,
         warmup_target=lr, warmup_steps=warmup)
