@@ -131,8 +131,7 @@ def train(train_poems, valid_poems, hp):
     vocab = build_vocab(train_poems)
     config = {"vocab_size": len(vocab), "vocab_fingerprint": vocab_fingerprint(vocab), "units": hp["units"],
               "embedding": hp["embedding"], "layers": hp["layers"], "dropout": hp["dropout"], "tied": hp["tied"],
-              "corpus": hp["corpus"],
-              "forms": hp["forms"]}
+              "corpus": hp["corpus"], "forms": hp["forms"]}
     if config_path.exists() and run.has_checkpoint():  # resume with the saved sizes, same vocabulary
         saved = read_config()
         if saved["vocab_fingerprint"] != config["vocab_fingerprint"]:
