@@ -25,6 +25,7 @@ import argparse
 import json
 import re
 import time
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -264,7 +265,6 @@ def write_poems(model, vocab, n, rng, form=5, lines=4, starts=None, free=False, 
     groups, level = rhyme_table(vocab) if rhyme else (None, None)
     rhyming_lines = {i for i in range(lines) if i % 2 == 1 or (i == 0 and form == 7)}  # 七言: 首句入韵
     poem_rhyme = np.full(n, -1)  # each poem's rhyme group, set by its first rhyming line
-    line_ends = [[] for _ in range(n)]  # each poem's line-final characters so far
     for line in range(lines):
         line_start = tokens.shape[1]
         for position in range(form):
@@ -283,7 +283,7 @@ def write_poems(model, vocab, n, rng, form=5, lines=4, starts=None, free=False, 
                 for row in range(n):
                     same = allowed[row] & (groups >= 0 if poem_rhyme[row] < 0 else groups == poem_rhyme[row])
                     new = np.ones_like(same)
-                    new[line_ends[row]] = False  # a rhyme character not used yet (重韵 is avoided) ...
+                    new[tokens[row, form::form + 1]] = False  # not a character ending a line yet (no 重韵) ...
                     # ... on the level tone: the first wish that some character still meets wins.
                     for want in (same & new & level, same & new, same & level, same):
                         if want.any():
@@ -293,8 +293,6 @@ def write_poems(model, vocab, n, rng, form=5, lines=4, starts=None, free=False, 
             tokens = np.concatenate([tokens, chosen[:, None]], axis=1)
         if rhyme and line == min(rhyming_lines, default=-1):
             poem_rhyme = groups[tokens[:, -1]]
-        for row in range(n):
-            line_ends[row].append(tokens[row, -1])
         mark = "。" if line % 2 or line == lines - 1 else "，"  # a poem always ends with 。
         tokens = np.concatenate([tokens, np.full((n, 1), index.get(mark, index[UNK]), np.int32)], axis=1)
     return ["".join(vocab[t] for t in row[1:]) for row in tokens]
@@ -369,29 +367,37 @@ def evaluate(model, vocab, train_poems, valid_poems, rng):
     for form in (5, 7):
         poems += write_poems(model, vocab, 100, rng, form=form, lines=4)
     written = [quatrain_lines(p) for p in poems]
-    real = [quatrain_lines(p) for p in train_poems + valid_poems]
-    real = [lines for lines in real if len(lines) == 4 and len(lines[0]) in (5, 7)]
-    corpus_lines = {line for lines in real for line in lines} | {
-        line for poem in train_poems + valid_poems for line in quatrain_lines(poem)}
+    corpus = [quatrain_lines(p) for p in train_poems + valid_poems]
+    corpus_lines = {line for lines in corpus for line in lines}
+    real = [lines for lines in corpus if len(lines) == 4 and len(lines[0]) in (5, 7)]
+
+    def share(values):  # None when there is nothing to count (a corpus without 7-character poems)
+        return float(np.mean(values)) if len(values) else None
 
     def shares(group):
-        return dict(rhyme=np.mean([even_lines_rhyme(lines) for lines in group]),
-                    repeated_line=np.mean([len(set(lines)) < len(lines) for lines in group]),
-                    repeated_rhyme=np.mean([repeated_rhyme(lines) for lines in group]),
-                    first_line_7=np.mean([first_line_rhymes(lines) for lines in group if len(lines[0]) == 7]),
-                    inline_repeat=np.mean([inline_repeat(line) for lines in group for line in lines]))
+        return dict(rhyme=share([even_lines_rhyme(lines) for lines in group]),
+                    repeated_line=share([len(set(lines)) < len(lines) for lines in group]),
+                    first_line_7=share([first_line_rhymes(lines) for lines in group if len(lines[0]) == 7]),
+                    repeated_rhyme=share([repeated_rhyme(lines) for lines in group]),
+                    inline_repeat=share([inline_repeat(line) for lines in group for line in lines]))
     ours, theirs = shares(written), shares(real)
-    ours["form"] = np.mean([len(lines) == 4 and len({len(line) for line in lines}) == 1 and p.count("，") == 2
-                            and p.count("。") == 2 for p, lines in zip(poems, written)])
-    ours["copied"] = np.mean([line in corpus_lines for lines in written for line in lines])
+    ours["form"] = share([len(lines) == 4 and len({len(line) for line in lines}) == 1 and p.count("，") == 2
+                          and p.count("。") == 2 for p, lines in zip(poems, written)])
+    ours["copied"] = share([line in corpus_lines for lines in written for line in lines])
+
+    def percent(value):
+        return "      —" if value is None else f"{value:7.1%}"
     print(f"{len(poems)} generated 绝句 against {len(real):,} in the corpus (rhyme: 中华新韵, modern reading):")
-    print(f"  form (4 equal lines, ，。 in place)      {ours['form']:7.1%}")
-    print(f"  lines 2 and 4 rhyme                    {ours['rhyme']:7.1%}   corpus {theirs['rhyme']:7.1%}")
-    print(f"  lines copied verbatim from the corpus  {ours['copied']:7.1%}   (target < 5%)")
-    print(f"  poems that repeat a line               {ours['repeated_line']:7.1%}   corpus {theirs['repeated_line']:7.1%}")
-    print(f"  7-character: line 1 rhymes as well     {ours['first_line_7']:7.1%}   corpus {theirs['first_line_7']:7.1%}")
-    print(f"  lines 2 and 4 end on the same character{ours['repeated_rhyme']:7.1%}   corpus {theirs['repeated_rhyme']:7.1%}")
-    print(f"  lines with a character twice (not AA) {ours['inline_repeat']:7.1%}   corpus {theirs['inline_repeat']:7.1%}")
+    for key, label in [("form", "form (4 equal lines, ，。 in place)"), ("rhyme", "lines 2 and 4 rhyme"),
+                       ("copied", "lines copied verbatim from the corpus"),
+                       ("repeated_line", "poems that repeat a line"),
+                       ("first_line_7", "7-character: line 1 rhymes as well"),
+                       ("repeated_rhyme", "lines 2 and 4 end on the same character"),
+                       ("inline_repeat", "lines with a character twice (not AA)")]:
+        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)  # ，。 are wide
+        compared = (f"   corpus {percent(theirs[key])}" if key in theirs
+                    else "   (target < 5%)" if key == "copied" else "")
+        print(f"  {label}{' ' * (40 - width)}{percent(ours[key])}{compared}")
     return dict(validation_loss=model_loss, bigram_loss=bigram, copied_lines=ours["copied"],
                 repeated_line_poems=ours["repeated_line"], generated=ours, corpus=theirs)
 

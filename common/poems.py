@@ -126,6 +126,7 @@ _FINAL_TO_GROUP = {final: group for group, finals in RHYME_GROUPS.items() for fi
 _APICAL_INITIALS = {"zh", "ch", "sh", "r", "z", "c", "s"}
 
 
+@functools.lru_cache(maxsize=None)  # a few thousand characters, asked for again and again
 def rhyme_of(character):
     """(rhyme group, is level tone) of a character's usual modern reading, or (None, False)."""
     from pypinyin import Style, pinyin
@@ -139,11 +140,6 @@ def rhyme_of(character):
 
 def rhyme_table(vocab):
     """For every vocabulary entry: its rhyme group's number (-1 if none) and whether it is level tone."""
-    return _rhyme_table(tuple(vocab))  # asked for at every sample; worked out once per vocabulary
-
-
-@functools.lru_cache(maxsize=4)
-def _rhyme_table(vocab):
     groups = list(RHYME_GROUPS) + ["支"]
     numbers, level = np.full(len(vocab), -1), np.zeros(len(vocab), dtype=bool)
     for i, ch in enumerate(vocab):
@@ -152,7 +148,6 @@ def _rhyme_table(vocab):
         group, is_level = rhyme_of(ch)
         if group is not None:
             numbers[i], level[i] = groups.index(group), is_level
-    numbers.flags.writeable = level.flags.writeable = False  # shared between calls: read only
     return numbers, level
 
 
