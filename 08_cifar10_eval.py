@@ -3,8 +3,9 @@
 What it shows
   Restores the newest checkpoint that 07_cifar10_train.py wrote and measures it on all 10,000
   test images: overall accuracy, accuracy per class, a confusion matrix and a grid of test
-  images with predicted / true labels (PNG). Each image is also seen mirrored and the two
-  predictions averaged (flip test-time augmentation; --no-tta turns it off).
+  images with predicted / true labels (PNG). Test-time augmentation: each image is also seen
+  mirrored, and both moved one pixel up-left and down-right (6 views, airbench's choice), and
+  the predictions averaged (--tta flip: 2 views; --tta none: the image alone).
 
 Run
   python 08_cifar10_eval.py                     evaluate the latest checkpoint once
@@ -30,7 +31,9 @@ parser.add_argument("--interval", type=common.positive_float, default=60, help="
 parser.add_argument("--max-evals", type=common.positive_int, default=None, help="with --watch: stop after N evaluations")
 parser.add_argument("--cpu", action="store_true", help="hide GPUs (leave them to the trainer)")
 parser.add_argument("--checkpoint", default=None, help="evaluate this checkpoint (ckpt-N path) instead of the latest")
-parser.add_argument("--no-tta", action="store_true", help="no flip test-time augmentation")
+parser.add_argument("--tta", choices=["none", "flip", "flip-shift"], default="flip-shift",
+                    help="test-time augmentation: flip-shift (6 views, default), flip (2), none")
+parser.add_argument("--no-tta", action="store_const", const="none", dest="tta", help="same as --tta none")
 parser.add_argument("--max-test", type=common.positive_int, default=None, help="use only N test images (quick tries)")
 parser.add_argument("--data-dir", default=None)
 parser.add_argument("--out-dir", default=None)
@@ -79,13 +82,17 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
         fail(f"检查点读不出来 / checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
              f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")
     step = int(checkpoint_path.rsplit("-", 1)[-1])
-    probabilities = tf.nn.softmax(model.predict(x, batch_size=500, verbose=0)).numpy()
-    if not args.no_tta:  # the mirror image is an equally good view of the same object
-        probabilities += tf.nn.softmax(model.predict(x[:, :, ::-1], batch_size=500, verbose=0)).numpy()
+    # The mirror image, and the image moved by a pixel, are equally good views of the same object.
+    padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")
+    views = {"none": [(x, 1)], "flip": [(x, 0.5), (x[:, :, ::-1], 0.5)],
+             "flip-shift": [(x, 0.25), (x[:, :, ::-1], 0.25)] + [
+                 (view, 0.125) for moved in (padded[:, :32, :32], padded[:, 2:, 2:]) for view in (moved, moved[:, :, ::-1])]}
+    probabilities = sum(weight * tf.nn.softmax(model.predict(view, batch_size=500, verbose=0)).numpy()
+                        for view, weight in views[args.tta])
     predicted = probabilities.argmax(axis=1)
     accuracy = float((predicted == test_labels).mean())
     print(f"{time.strftime('%H:%M:%S')}: step {step}: accuracy @ 1 = {accuracy:.3f} "
-          f"({len(test_labels):,} test images{'' if args.no_tta else ', flip TTA'}; "
+          f"({len(test_labels):,} test images, TTA {args.tta}; "
           f"{float(train_seconds.numpy()) / 60:.1f} min of training)", flush=True)
 
     # Per-class accuracy table and confusion matrix: which classes get mixed up.
@@ -99,7 +106,7 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
         print(f"  {name:<10} {confusion[i, i] / total:.3f}" if total else f"  {name:<10} -")
     common.save_results("08_cifar10_eval", out, step=step, accuracy=accuracy, per_class=per_class,
                         minutes=float(train_seconds.numpy()) / 60, test_images=len(test_labels),
-                        flip_tta=not args.no_tta, checkpoint=checkpoint_path, confusion=confusion)
+                        tta=args.tta, checkpoint=checkpoint_path, confusion=confusion)
     plt = common.plt_headless()
     fig, ax = plt.subplots(figsize=(7, 6))
     ax.imshow(confusion, cmap="Blues")

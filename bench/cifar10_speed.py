@@ -1,29 +1,29 @@
-"""Benchmark: CIFAR-10 test accuracy against training time, 07's default vs. the article's tutorial.
+"""Benchmark: CIFAR-10 test accuracy against training minutes, for each of 07's models and seeds.
 
-Both recipes are trained by 07_cifar10_train.py itself: the default (--model resnet) and
-TensorFlow 1's official tutorial network and recipe (--model tutorial; its facts are in 07).
+Each run is 07_cifar10_train.py itself (fresh, one seed), keeping a checkpoint every
+--eval-every minutes of training; then every kept checkpoint is evaluated by 08_cifar10_eval.py
+on all 10,000 test images (its default test-time augmentation, 6 views; the minutes are
+training minutes, read from the checkpoint). Printed: each run's curve, the minutes at which it
+first reached 86% (the official tutorial's figure), 90% and 93%, and per model the median and
+range over the seeds. Everything also goes to outputs/bench/cifar10_speed.json.
 
-Steps (one after the other, same machine):
-  1. 07 with its default settings into outputs/bench_cifar10 (fresh); it keeps one checkpoint
-     every 10 minutes.
-  2. 07 --model tutorial into outputs/bench_cifar10_tutorial for the same number of training
-     minutes (or --old-minutes), keeping one checkpoint every --eval-every minutes.
-  3. Every kept checkpoint of both is evaluated with 08 (flip TTA, as 08 does by default; the
-     minutes are training minutes, read from the checkpoint). A table: both curves side by
-     side (each at its own minutes), and minutes to reach 80%.
+Runs one after the other (never two at once: they would share the CPU and slow each other).
 
-Run (a benchmark, not a test; takes 2× the training time, ≈2 hours on a 2-core CPU):
-  TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py
-  TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py --skip-07 --old-minutes 20
+Run (a benchmark, not a test):
+  TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py                 airbench, seeds 1 2 3 (≈1 h)
+  TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py --models resnet tutorial --seeds 1 --minutes 16
+  ... --skip-train                         evaluate the runs already in outputs/bench_cifar10 again
 """
 import argparse
+import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAIN_DIR = ROOT / "outputs" / "bench_cifar10"
-TUTORIAL_DIR = ROOT / "outputs" / "bench_cifar10_tutorial"
+RUNS_DIR = ROOT / "outputs" / "bench_cifar10"
+TARGETS = (0.86, 0.90, 0.93)
 
 
 def run(command):
@@ -35,7 +35,7 @@ def run(command):
 
 
 def evaluate_all(train_dir, data):
-    """(training minutes, step, accuracy) for every kept checkpoint, read from 08's results JSON."""
+    """[(training minutes, step, accuracy)] for every kept checkpoint, read from 08's results JSON."""
     sys.path.insert(0, str(ROOT))
     import common
     curve = []
@@ -44,46 +44,73 @@ def evaluate_all(train_dir, data):
              str(index.with_suffix("")), "--out-dir", str(ROOT / "outputs" / "bench"), *data])
         result = common.load_results(ROOT / "outputs" / "bench" / "08_cifar10_eval.json")
         curve.append((result["minutes"], result["step"], result["accuracy"]))
-        print(f"  {train_dir.name}: {curve[-1][0]:5.1f} min, step {curve[-1][1]}: accuracy {curve[-1][2]:.3f}",
+        print(f"  {train_dir.name}: {curve[-1][0]:5.1f} min, step {curve[-1][1]}: accuracy {curve[-1][2]:.4f}",
               flush=True)
     if not curve:
         sys.exit(f"no checkpoints in {train_dir}")
     return curve
 
 
+def minutes_to(curve, target):
+    return next((minutes for minutes, _, accuracy in curve if accuracy >= target), None)
+
+
+def spread(values):
+    """'median (min-max)' of the seeds that got there, and how many did not."""
+    reached = [v for v in values if v is not None]
+    if not reached:
+        return "not reached"
+    text = f"{statistics.median(reached):.1f}" + (f" ({min(reached):.1f}-{max(reached):.1f})" if len(reached) > 1 else "")
+    return text + (f", {len(values) - len(reached)} of {len(values)} not reached" if len(reached) < len(values) else "")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--skip-07", action="store_true", help="reuse an earlier default run in outputs/bench_cifar10")
-    parser.add_argument("--skip-tutorial", action="store_true", help="reuse an earlier tutorial run")
-    parser.add_argument("--old-minutes", type=float, default=None, help="tutorial budget (default: 07's time)")
-    parser.add_argument("--eval-every", type=float, default=10, help="minutes between kept tutorial checkpoints")
+    parser.add_argument("--models", nargs="+", default=["airbench"], choices=["airbench", "resnet", "tutorial"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="stop each run after this many training minutes (default: its full schedule; "
+                             "the tutorial's 100 epochs take hours, so give it a budget)")
+    parser.add_argument("--eval-every", type=float, default=2, help="training minutes between kept checkpoints")
+    parser.add_argument("--skip-train", action="store_true", help="evaluate the runs already there")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
     data = ["--data-dir", args.data_dir] if args.data_dir else []
-    if not args.skip_07:
-        run([sys.executable, "07_cifar10_train.py", "--fresh", "--train-dir", str(TRAIN_DIR),
-             "--seed", str(args.seed), *data])
-    ours = evaluate_all(TRAIN_DIR, data)
-    if not args.skip_tutorial:
-        minutes = args.old_minutes or ours[-1][0]
-        run([sys.executable, "07_cifar10_train.py", "--model", "tutorial", "--fresh", "--train-dir",
-             str(TUTORIAL_DIR), "--minutes", str(minutes), "--epochs", "10000", "--keep-every-min",
-             str(args.eval_every), "--seed", str(args.seed), *data])
-    old = evaluate_all(TUTORIAL_DIR, data)
+    results = []
+    for model in args.models:
+        for seed in args.seeds:
+            train_dir = RUNS_DIR / f"{model}-seed{seed}"
+            if not args.skip_train:
+                budget = ["--minutes", str(args.minutes)] if args.minutes else []
+                # Checkpoints every 24 steps; the manager keeps one per --eval-every minutes of them.
+                run([sys.executable, "07_cifar10_train.py", "--model", model, "--fresh", "--seed", str(seed),
+                     "--train-dir", str(train_dir), "--save-every", "24", "--keep-every-min", str(args.eval_every),
+                     "--log-every", "100", *budget, *data])
+            curve = evaluate_all(train_dir, data)
+            results.append({"model": model, "seed": seed, "curve": curve,
+                            "minutes_to": {f"{t:.0%}": minutes_to(curve, t) for t in TARGETS}})
 
-    def time_to(curve, target=0.80):
-        return next((f"{m:.1f} min" for m, _, acc in curve if acc >= target), "not reached")
-
-    # Each column keeps its own measurement times: the two runs' checkpoints do not fall on the
-    # same minutes.
-    print("\n| 07 default (resnet): minutes → accuracy | 07 --model tutorial: minutes → accuracy |")
-    print("|---|---|")
-    for i in range(max(len(ours), len(old))):
-        cells = [f"{c[i][0]:.1f} → {c[i][2]:.3f}" if i < len(c) else "" for c in (ours, old)]
-        print(f"| {cells[0]} | {cells[1]} |")
-    print(f"| 80% first reached: {time_to(ours)} | 80% first reached: {time_to(old)} |")
+    print("\n## Each run: training minutes → test accuracy (08, 6-view TTA)")
+    for r in results:
+        points = ", ".join(f"{m:.1f} → {a:.4f}" for m, _, a in r["curve"])
+        print(f"- {r['model']} seed {r['seed']}: {points}")
+    print("\n| model | seeds | final accuracy | training minutes | minutes to 86% | to 90% | to 93% |")
+    print("|---|---|---|---|---|---|---|")
+    for model in args.models:
+        runs = [r for r in results if r["model"] == model]
+        finals = [r["curve"][-1][2] for r in runs]
+        final_text = f"{statistics.median(finals):.4f} ({min(finals):.4f}-{max(finals):.4f})"
+        minutes = spread([r["curve"][-1][0] for r in runs])
+        reach = [spread([r["minutes_to"][f"{t:.0%}"] for r in runs]) for t in TARGETS]
+        print(f"| {model} | {' '.join(str(r['seed']) for r in runs)} | {final_text} | {minutes} | "
+              + " | ".join(reach) + " |")
+    out = ROOT / "outputs" / "bench" / "cifar10_speed.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(out.name + ".tmp")
+    temporary.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    temporary.replace(out)
+    print(f"\nsaved {out}")
 
 
 if __name__ == "__main__":

@@ -173,5 +173,41 @@ def test_tutorial_model_trains_resumes_and_evaluates(cifar, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     out = cifar[1] / "out"
     results = json.loads((out / "08_cifar10_eval.json").read_text(encoding="utf-8"))
-    assert results["step"] == 4 and 0 <= results["accuracy"] <= 1 and results["flip_tta"]
+    assert results["step"] == 4 and 0 <= results["accuracy"] <= 1 and results["tta"] == "flip-shift"
     assert f"step 4: accuracy @ 1 = {results['accuracy']:.3f}" in result.stdout
+
+
+def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifar, tmp_path):
+    """The default model: a run stopped by Ctrl-C and resumed (across the start of the lookahead
+    in the 4th epoch) ends exactly like one that went straight through; the whitening filters
+    never change, their bias learns in the first 3 epochs only (9 steps per epoch here)."""
+    import tensorflow as tf
+    flags = ["--steps", 40, "--lr", 0.2, "--save-every", 1, "--keep-every-min", 1e-6]  # keep every step
+    straight = train(cifar, tmp_path / "straight", *flags)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    reader = {step: tf.train.load_checkpoint(str(tmp_path / "straight" / f"ckpt-{step}")) for step in (9, 18, 29, 40)}
+    shapes = {name: shape for name, shape in reader[9].get_variable_to_shape_map().items()
+              if name.startswith("optimizer/_trainable_variables/")}  # the model's weights, once
+    kernel = next(name for name, shape in shapes.items() if shape == [2, 2, 3, 24])
+    bias = next(name for name, shape in shapes.items() if shape == [24])
+
+    def change(name, first, last):  # (the lookahead's averaging rounds the last bit of a frozen weight)
+        return abs(reader[last].get_tensor(name) - reader[first].get_tensor(name)).max()
+    assert max(change(kernel, 9, step) for step in reader) < 1e-6
+    assert change(bias, 9, 18) > 1e-4  # epoch 2: the bias learns
+    assert change(bias, 29, 40) < 1e-6  # epoch 4 on: frozen
+
+    trainer = start_trainer(cifar, tmp_path / "parts", *map(str, flags))
+    for line in trainer.stdout:
+        if "step 20, loss" in line:
+            break
+    trainer.send_signal(signal.SIGINT)
+    trainer.communicate(timeout=120)
+    assert trainer.returncode == 130
+    resumed = train(cifar, tmp_path / "parts", *flags)
+    assert resumed.returncode == 0 and "resumed from" in resumed.stdout, resumed.stderr[-3000:]
+    final_loss = re.compile(r"step 40, loss = ([\d.]+)")
+    assert final_loss.search(straight.stdout).group(1) == final_loss.search(resumed.stdout).group(1)
+    assert float(final_loss.search(straight.stdout).group(1)) < 2.25  # it learned: not stuck at ln 10
+    result = evaluate(cifar, tmp_path / "parts", "--tta", "flip")
+    assert result.returncode == 0 and "TTA flip;" in result.stdout, result.stderr[-2000:]
