@@ -57,6 +57,10 @@ parser.add_argument("--lr", type=common.positive_float, default=None,
 parser.add_argument("--width", type=common.at_least(2), default=None,
                     help="airbench: channels of blocks 2 and 3 (default 128; 256 with --epochs 10 is "
                          "airbench94: more accurate, 2x slower); resnet: channels of the first block (48)")
+parser.add_argument("--without", nargs="+", default=[], metavar="PART",
+                    choices=["whitening", "dirac", "bias-lr", "lookahead", "alternating-flip", "label-smoothing"],
+                    help="airbench: leave parts of the recipe out, to see what each buys: whitening dirac "
+                         "bias-lr lookahead alternating-flip label-smoothing (README: the ablation table)")
 parser.add_argument("--save-every", type=common.positive_int, default=200, help="checkpoint every N steps")
 parser.add_argument("--keep-every-min", type=common.positive_float, default=10,
                     help="besides the last 3, keep one checkpoint per this many minutes (for time curves)")
@@ -87,18 +91,24 @@ train_dir = Path(args.train_dir)
 # --fresh clears the old run; a checkpoint cut short by a kill is removed (common/training.py).
 run = common.ResumableRun(train_dir, fresh=args.fresh, run_files=["model.json", "normalization.json",
                                                                   "settings.json"])
-settings = {"model": args.model, "width": recipe["width"]}
+settings = {"model": args.model, "width": recipe["width"], "without": sorted(args.without)}
 resuming = run.has_checkpoint()
 if resuming:  # checked before anything is written: the checkpoints must fit this network
     try:
         saved = json.loads((train_dir / "settings.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         saved = {"model": "resnet"}  # a run of an older version: compared through model.json below
+    def as_flag(name, value):  # "--width 8", "--without lookahead", "no --without"
+        if isinstance(value, list):
+            return f"--{name} {' '.join(value)}" if value else f"no --{name}"
+        return f"--{name} {value}"
+
     for name, value in saved.items():
-        if settings.get(name) != value:
-            common.fail(f"{train_dir} 里的检查点是用 --{name} {value} 训练的，这次是 {settings.get(name)}。\n"
-                        f"the checkpoints in {train_dir} were trained with --{name} {value}, not "
-                        f"{settings.get(name)}: continue with --{name} {value}, or start over with --fresh")
+        if settings.get(name, [] if isinstance(value, list) else None) != value:
+            old, new = as_flag(name, value), as_flag(name, settings.get(name))
+            common.fail(f"{train_dir} 里的检查点是用 {old} 训练的，这次是 {new}。\n"
+                        f"the checkpoints in {train_dir} were trained with {old}, not {new}: "
+                        f"continue with {old}, or start over with --fresh")
 
 # %% 1. 准备数据 / Data: the official binary files through tf.data, with augmentation
 files = common.cifar10_files(args.data_dir)
@@ -163,6 +173,8 @@ def airbench_batches(images, labels, batch_size, first_step, seed):
         x = tf.gather(tf.gather(padded, chosen), rows, axis=1, batch_dims=1)
         x = tf.gather(x, columns, axis=2, batch_dims=1)
         mirror = tf.not_equal(tf.gather(flipped_in_even_epochs, chosen), epoch % 2 == 1)
+        if "alternating-flip" in args.without:  # each image mirrored or not at random, every time
+            mirror = tf.random.stateless_uniform([batch_size], seed=[seed + 2, step]) < 0.5
         x = tf.where(mirror[:, None, None, None], tf.reverse(x, axis=[2]), x)
         return normalize(x, tf.gather(labels, chosen))
 
@@ -209,7 +221,7 @@ def airbench_model(width):
     return keras.Model(inputs, keras.layers.Rescaling(1 / 9)(x), name="cifar10_airbench")
 
 
-def set_airbench_start(model, images, eps=5e-4):
+def set_airbench_start(model, images, without=(), eps=5e-4):
     """Two parts of airbench's start that a Keras initializer cannot express.
 
     Whitening: the 2×2×3 = 12 numbers of every 2×2 patch are correlated (neighbouring pixels look
@@ -222,9 +234,10 @@ def set_airbench_start(model, images, eps=5e-4):
     patches = patches.numpy().reshape(-1, 12).astype(np.float64)  # row, column, channel: the kernel's order
     eigenvalues, eigenvectors = np.linalg.eigh(patches.T @ patches / len(patches))
     filters = eigenvectors / np.sqrt(eigenvalues + eps)
-    model.get_layer("whiten").kernel.assign(np.concatenate([filters, -filters], axis=1).reshape(2, 2, 3, 24))
+    if "whitening" not in without:
+        model.get_layer("whiten").kernel.assign(np.concatenate([filters, -filters], axis=1).reshape(2, 2, 3, 24))
     for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D) and layer.name != "whiten":
+        if isinstance(layer, keras.layers.Conv2D) and layer.name != "whiten" and "dirac" not in without:
             kernel = layer.kernel.numpy()
             passed = np.arange(min(kernel.shape[2:]))  # channels that pass through: min(inputs, filters)
             kernel[:, :, :, passed] = 0
@@ -297,7 +310,7 @@ common.write_text(model_json_path, model.to_json())
 common.write_json(norm_path, {"mean": [float(v) for v in mean], "std": [float(v) for v in std]})
 common.write_json(train_dir / "settings.json", settings)
 if args.model == "airbench" and not resuming:
-    set_airbench_start(model, normalize(train_images[:5000], None)[0])
+    set_airbench_start(model, normalize(train_images[:5000], None)[0], args.without)
 
 
 # %% 3. 损失函数与优化器 / Loss and optimizer
@@ -332,7 +345,8 @@ with strategy.scope():
         # airbench's "11.5 per 1024 images" for a summed loss, momentum-normalized, is 1.5 for
         # our mean loss; its weight decay becomes 0.0153 / 11.5 of each weight added to its gradient.
         optimizer = keras.optimizers.SGD(Triangle(recipe["lr"], total_steps), momentum=0.85, nesterov=True)
-        loss_object = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2,
+        smoothing = 0.0 if "label-smoothing" in args.without else 0.2
+        loss_object = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing,
                                                            reduction="none")
     elif args.model == "tutorial":  # plain SGD at a constant rate, plain cross-entropy
         optimizer = keras.optimizers.SGD(recipe["lr"])
@@ -350,14 +364,15 @@ with strategy.scope():
 run.restore(optimizer, max_to_keep=3, keep_every_minutes=args.keep_every_min, model=model, lookahead=averaged)
 
 trained = {True: model.trainable_variables, False: model.trainable_variables}  # {in the first 3 epochs: ...}
-if args.model == "airbench":
+if args.model == "airbench" and "whitening" not in args.without:
     whiten = model.get_layer("whiten")
     # The whitening filters stay as computed from the data; their bias learns in the first 3 epochs only.
     trained[False] = [v for v in model.trainable_variables if v.path not in (whiten.kernel.path, whiten.bias.path)]
     trained[True] = trained[False] + [whiten.bias]
-    # BN shifts learn 64× faster than other weights (their decay stays the same): they are few,
-    # and with the scale frozen they alone decide where each channel's GELU bends.
-    fast = {layer.beta.path for layer in model.layers if isinstance(layer, ShiftOnlyBatchNorm)}
+# BN shifts learn 64× faster than other weights (their decay stays the same): they are few, and
+# with the scale frozen they alone decide where each channel's GELU bends.
+fast = {layer.beta.path for layer in model.layers
+        if isinstance(layer, ShiftOnlyBatchNorm) and "bias-lr" not in args.without}
 
 
 # %% 4. 训练 / Train: Ctrl-C saves a checkpoint, then exits; running again resumes
@@ -422,7 +437,7 @@ with summary.as_default():
                                strategy.experimental_distribute_dataset(train_data.skip(skip))):
             loss = train_step(images, labels, args.model == "airbench" and run.step < 3 * steps_per_epoch)
             run.step += 1
-            if args.model == "airbench":
+            if args.model == "airbench" and "lookahead" not in args.without:
                 after_step(run.step)
             batch = (run.step - 1) % steps_per_epoch
             # A NaN stops here with the guard's message (exit 1); the last good checkpoint stays.

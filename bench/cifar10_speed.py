@@ -12,6 +12,7 @@ Runs one after the other (never two at once: they would share the CPU and slow e
 Run (a benchmark, not a test):
   TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py                 airbench, seeds 1 2 3 (≈1 h)
   TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py --models resnet tutorial --seeds 1 --minutes 16
+  ... --args "--epochs 8" --seeds 1       more flags for 07 (the runs are named after them)
   ... --skip-train                         evaluate the runs already in outputs/bench_cifar10 again
 """
 import argparse
@@ -72,23 +73,24 @@ def main():
                         help="stop each run after this many training minutes (default: its full schedule; "
                              "the tutorial's 100 epochs take hours, so give it a budget)")
     parser.add_argument("--eval-every", type=float, default=2, help="training minutes between kept checkpoints")
+    parser.add_argument("--args", default="", help='more flags for 07, e.g. "--epochs 8" or "--without lookahead"')
     parser.add_argument("--skip-train", action="store_true", help="evaluate the runs already there")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
 
     data = ["--data-dir", args.data_dir] if args.data_dir else []
-    results = []
+    results, extra = [], args.args.split()
     for model in args.models:
         for seed in args.seeds:
-            train_dir = RUNS_DIR / f"{model}-seed{seed}"
+            train_dir = RUNS_DIR / "-".join([model, *[flag.strip("-") for flag in extra], f"seed{seed}"])
             if not args.skip_train:
                 budget = ["--minutes", str(args.minutes)] if args.minutes else []
                 # Checkpoints every 24 steps; the manager keeps one per --eval-every minutes of them.
                 run([sys.executable, "07_cifar10_train.py", "--model", model, "--fresh", "--seed", str(seed),
                      "--train-dir", str(train_dir), "--save-every", "24", "--keep-every-min", str(args.eval_every),
-                     "--log-every", "100", *budget, *data])
+                     "--log-every", "100", *budget, *extra, *data])
             curve = evaluate_all(train_dir, data)
-            results.append({"model": model, "seed": seed, "curve": curve,
+            results.append({"model": model, "args": args.args, "seed": seed, "curve": curve,
                             "minutes_to": {f"{t:.0%}": minutes_to(curve, t) for t in TARGETS}})
 
     print("\n## Each run: training minutes → test accuracy (08, 6-view TTA)")
@@ -103,7 +105,7 @@ def main():
         final_text = f"{statistics.median(finals):.4f} ({min(finals):.4f}-{max(finals):.4f})"
         minutes = spread([r["curve"][-1][0] for r in runs])
         reach = [spread([r["minutes_to"][f"{t:.0%}"] for r in runs]) for t in TARGETS]
-        print(f"| {model} | {' '.join(str(r['seed']) for r in runs)} | {final_text} | {minutes} | "
+        print(f"| {' '.join([model, *extra])} | {' '.join(str(r['seed']) for r in runs)} | {final_text} | {minutes} | "
               + " | ".join(reach) + " |")
     out = ROOT / "outputs" / "bench" / "cifar10_speed.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -211,3 +211,17 @@ def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifa
     assert float(final_loss.search(straight.stdout).group(1)) < 2.25  # it learned: not stuck at ln 10
     result = evaluate(cifar, tmp_path / "parts", "--tta", "flip")
     assert result.returncode == 0 and "TTA flip;" in result.stdout, result.stderr[-2000:]
+
+
+def test_airbench_without_its_parts_trains_and_refuses_a_mixed_resume(cifar, tmp_path):
+    """--without (the README's ablation table): every part can be left out; a resume must leave
+    out the same parts, or it would mix two recipes in one run."""
+    every_part = ["whitening", "dirac", "bias-lr", "lookahead", "alternating-flip", "label-smoothing"]
+    result = train(cifar, tmp_path, "--steps", 32, "--without", *every_part)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "trained to step 32" in result.stdout
+    mixed = train(cifar, tmp_path, "--steps", 40, "--without", "lookahead")
+    assert mixed.returncode == 2 and "Traceback" not in mixed.stderr
+    assert "--without " + " ".join(sorted(every_part)) in mixed.stderr and "--fresh" in mixed.stderr
+    unknown = train(cifar, tmp_path, "--without", "dropout")
+    assert unknown.returncode == 2 and "--without" in unknown.stderr and "Traceback" not in unknown.stderr
