@@ -96,13 +96,13 @@ def main():
     print("\n## Each run: training minutes → test accuracy (08, 6-view TTA)")
     for r in results:
         points = ", ".join(f"{m:.1f} → {a:.4f}" for m, _, a in r["curve"])
-        print(f"- {r['model']} seed {r['seed']}: {points}")
+        print(f"- {' '.join([r['model'], r['args']]).strip()} seed {r['seed']}: {points}")
     print("\n| model | seeds | final accuracy | training minutes | minutes to 86% | to 90% | to 93% |")
     print("|---|---|---|---|---|---|---|")
     for model in args.models:
         runs = [r for r in results if r["model"] == model]
         finals = [r["curve"][-1][2] for r in runs]
-        final_text = f"{statistics.median(finals):.4f} ({min(finals):.4f}-{max(finals):.4f})"
+        final_text = f"{statistics.median(finals):.4f}" + (f" ({min(finals):.4f}-{max(finals):.4f})" if len(finals) > 1 else "")
         minutes = spread([r["curve"][-1][0] for r in runs])
         reach = [spread([r["minutes_to"][f"{t:.0%}"] for r in runs]) for t in TARGETS]
         print(f"| {' '.join([model, *extra])} | {' '.join(str(r['seed']) for r in runs)} | {final_text} | {minutes} | "
