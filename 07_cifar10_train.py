@@ -232,11 +232,11 @@ def set_airbench_start(model, images, without=(), eps=5e-4):
     Identity (Dirac) start: in each 3×3 convolution the first filters pass their input channel
     through unchanged, so the deep net starts out close to a shallow one and trains like one early.
     """
-    patches = tf.image.extract_patches(images, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
-    patches = patches.numpy().reshape(-1, 12).astype(np.float64)  # row, column, channel: the kernel's order
-    eigenvalues, eigenvectors = np.linalg.eigh(patches.T @ patches / len(patches))
-    filters = eigenvectors / np.sqrt(eigenvalues + eps)
     if "whitening" not in without:
+        patches = tf.image.extract_patches(images, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+        patches = patches.numpy().reshape(-1, 12).astype(np.float64)  # row, column, channel: the kernel's order
+        eigenvalues, eigenvectors = np.linalg.eigh(patches.T @ patches / len(patches))
+        filters = eigenvectors / np.sqrt(eigenvalues + eps)
         model.get_layer("whiten").kernel.assign(np.concatenate([filters, -filters], axis=1).reshape(2, 2, 3, 24))
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D) and layer.name != "whiten" and "dirac" not in without:

@@ -83,12 +83,13 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
              f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")
     step = int(checkpoint_path.rsplit("-", 1)[-1])
     # The mirror image, and the image moved by a pixel, are equally good views of the same object.
-    padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")
-    views = {"none": [(x, 1)], "flip": [(x, 0.5), (x[:, :, ::-1], 0.5)],
-             "flip-shift": [(x, 0.25), (x[:, :, ::-1], 0.25)] + [
-                 (view, 0.125) for moved in (padded[:, :32, :32], padded[:, 2:, 2:]) for view in (moved, moved[:, :, ::-1])]}
+    views = {"none": [(x, 1)], "flip": [(x, 0.5), (x[:, :, ::-1], 0.5)]}.get(args.tta)
+    if views is None:  # flip-shift: the padded copy (120 MB for the test set) only when it is used
+        padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")
+        views = [(x, 0.25), (x[:, :, ::-1], 0.25)] + [
+            (view, 0.125) for moved in (padded[:, :32, :32], padded[:, 2:, 2:]) for view in (moved, moved[:, :, ::-1])]
     probabilities = sum(weight * tf.nn.softmax(model.predict(view, batch_size=500, verbose=0)).numpy()
-                        for view, weight in views[args.tta])
+                        for view, weight in views)
     predicted = probabilities.argmax(axis=1)
     accuracy = float((predicted == test_labels).mean())
     print(f"{time.strftime('%H:%M:%S')}: step {step}: accuracy @ 1 = {accuracy:.3f} "
