@@ -201,6 +201,28 @@ def test_params_roundtrip(tmp_path):
     assert common.load_params(tmp_path / "p.json") == params
 
 
+# ---------------------------------------------------------------- augmentation (04)
+def test_random_shift_moves_each_image_on_its_own_by_at_most_max_pixels():
+    import tensorflow as tf
+    from common.augment import random_shift
+    images = np.zeros((300, 9, 9, 1), np.float32)
+    images[:, 4, 4, 0] = np.arange(1, 301)  # one lit pixel in the middle, a different value per image
+    tf.random.set_seed(0)
+    shifted = random_shift(tf.constant(images), 2).numpy()
+    assert shifted.shape == images.shape
+    moves = set()
+    for number, image in enumerate(shifted):
+        lit = np.argwhere(image[..., 0])
+        assert len(lit) == 1 and image[tuple(lit[0])][0] == number + 1  # moved, not lost or blended
+        moves.add((lit[0][0] - 4, lit[0][1] - 4))
+    assert moves == {(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)}  # all 25, per image
+    edge = np.zeros((50, 5, 5, 1), np.float32)
+    edge[:, 0, 0, 0] = 1  # a corner pixel either stays, or leaves the picture (zeros come in)
+    counts = random_shift(tf.constant(edge), 1).numpy().sum(axis=(1, 2, 3))
+    assert set(counts) == {0.0, 1.0}
+    np.testing.assert_array_equal(random_shift(tf.constant(images), 0).numpy(), images)
+
+
 # ---------------------------------------------------------------- NaN guard
 def test_nan_guard_reports_step_and_batch():
     guard = common.NanGuard()

@@ -49,6 +49,7 @@ BAD_FLAGS = [
     ("09_poem_rnn.py", "--generate", "-2"), ("02_mnist_softmax.py", "--lr", "inf"),
     ("07_cifar10_train.py", "--width", "1"), ("09_poem_rnn.py", "--forms", "5,x"),
     ("03_mnist_mlp.py", "--max-train", "0"), ("07_cifar10_train.py", "--steps", "abc"),
+    ("04_mnist_cnn.py", "--shift", "-1"),
 ]
 
 
@@ -57,6 +58,13 @@ def test_bad_number_is_refused_before_anything_runs(tmp_path, script, flag, valu
     result = run_script(script, flag, value, "--out-dir", tmp_path / "out", timeout=60)
     assert_clear_failure(result, flag)
     assert not (tmp_path / "out").exists()  # nothing trained, nothing saved over a good model
+
+
+def test_article_model_refuses_augmentation(tmp_path):
+    result = run_script("04_mnist_cnn.py", "--model", "article", "--shift", "1", "--out-dir", tmp_path / "out",
+                        timeout=60)
+    assert_clear_failure(result, "--shift", "--model article")
+    assert not (tmp_path / "out").exists()
 
 
 # ---------------------------------------------------------------- missing or damaged data

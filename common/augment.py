@@ -1,0 +1,25 @@
+"""Data augmentation on a batch of images inside tf.data (04).
+
+It imports TensorFlow, so import it after the flags.
+"""
+import tensorflow as tf
+
+
+def random_shift(images, max_pixels):
+    """Move every image of a batch [n, height, width, channels] by its own random whole-pixel
+    offset of -max_pixels … +max_pixels rows and columns; what comes in at the edge is 0 (black).
+
+    The network then sees a slightly different copy of each digit every epoch, so it learns that
+    a stroke one pixel to the left is still the same stroke (文章 四: 数据增强 / augmentation).
+    """
+    if max_pixels == 0:
+        return images
+    count, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
+    edge = [max_pixels, max_pixels]
+    padded = tf.pad(images, [[0, 0], edge, edge, [0, 0]])
+    # Per image, where its window starts in the padded copy: max_pixels = no move.
+    starts = tf.random.uniform([count, 2], 0, 2 * max_pixels + 1, dtype=tf.int32)
+    rows = tf.range(height)[None, :] + starts[:, :1]  # [n, height]: the rows each image keeps
+    columns = tf.range(width)[None, :] + starts[:, 1:]
+    kept_rows = tf.gather(padded, rows, axis=1, batch_dims=1)  # [n, height, width + 2·max, c]
+    return tf.gather(kept_rows, columns, axis=2, batch_dims=1)
