@@ -85,6 +85,7 @@ import tensorflow as tf  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from common.augment import windows  # noqa: E402
 from common.layers import (LocalResponseNormalization, PerImageStandardization,  # noqa: E402
                            ShiftOnlyBatchNorm, TrainRandomCropEvalCenterCrop)
 
@@ -153,7 +154,7 @@ if steps_per_epoch == 0:
 total_steps = args.steps or int(recipe["epochs"] * steps_per_epoch)
 
 
-def airbench_batches(images, labels, batch_size, first_step, seed):
+def airbench_batches(images, labels, batch_size, first_step, seed, random_flips=False):
     """Batch after batch from `first_step` on, each a function of (seed, step) alone: a resumed
     run sees exactly the batches an uninterrupted one would have seen.
 
@@ -170,12 +171,9 @@ def airbench_batches(images, labels, batch_size, first_step, seed):
         order = tf.random.experimental.stateless_shuffle(tf.range(len(images)), seed=[seed, epoch])
         chosen = order[index * batch_size:(index + 1) * batch_size]
         shifts = tf.random.stateless_uniform([batch_size, 2], seed=[seed + 1, step], maxval=5, dtype=tf.int64)
-        rows = shifts[:, :1] + tf.range(32, dtype=tf.int64)  # each image its own 32×32 window of 36×36
-        columns = shifts[:, 1:] + tf.range(32, dtype=tf.int64)
-        x = tf.gather(tf.gather(padded, chosen), rows, axis=1, batch_dims=1)
-        x = tf.gather(x, columns, axis=2, batch_dims=1)
+        x = windows(tf.gather(padded, chosen), shifts, 32, 32)  # each image its own 32×32 window of 36×36
         mirror = tf.not_equal(tf.gather(flipped_in_even_epochs, chosen), epoch % 2 == 1)
-        if "alternating-flip" in args.without:  # each image mirrored or not at random, every time
+        if random_flips:  # --without alternating-flip: each image mirrored or not at random, every time
             mirror = tf.random.stateless_uniform([batch_size], seed=[seed + 2, step]) < 0.5
         x = tf.where(mirror[:, None, None, None], tf.reverse(x, axis=[2]), x)
         return normalize(x, tf.gather(labels, chosen))
@@ -428,7 +426,8 @@ print(f"{n_train:,} training images, batch {batch_size}, {steps_per_epoch} steps
       f"training steps {run.step}..{total_steps}; model {model.name}, {model.count_params():,} parameters")
 
 if args.model == "airbench":  # one stream of batches from this step to the end
-    train_data = airbench_batches(train_images, train_labels, batch_size, run.step, args.seed)
+    train_data = airbench_batches(train_images, train_labels, batch_size, run.step, args.seed,
+                                  random_flips="alternating-flip" in args.without)
 epoch_data = strategy.experimental_distribute_dataset(train_data)
 start, last_log, loss = time.time(), time.time(), None
 # Resume in the middle of an epoch: skip the batches it already saw.

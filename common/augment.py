@@ -1,4 +1,4 @@
-"""Data augmentation on a batch of images inside tf.data (04).
+"""Data augmentation on a batch of images inside tf.data (04, 07).
 
 It imports TensorFlow, so import it after the flags.
 """
@@ -19,7 +19,13 @@ def random_shift(images, max_pixels):
     padded = tf.pad(images, [[0, 0], edge, edge, [0, 0]])
     # Per image, where its window starts in the padded copy: max_pixels = no move.
     starts = tf.random.uniform([count, 2], 0, 2 * max_pixels + 1, dtype=tf.int32)
-    rows = tf.range(height)[None, :] + starts[:, :1]  # [n, height]: the rows each image keeps
-    columns = tf.range(width)[None, :] + starts[:, 1:]
-    kept_rows = tf.gather(padded, rows, axis=1, batch_dims=1)  # [n, height, width + 2·max, c]
+    return windows(padded, starts, height, width)
+
+
+def windows(images, starts, height, width):
+    """From each image of a batch, the height×width window whose top-left corner is that image's
+    row of starts ([n, 2]: row, column), cut in one go for the whole batch (04, 07)."""
+    rows = tf.range(height, dtype=starts.dtype)[None, :] + starts[:, :1]  # [n, height]: rows each image keeps
+    columns = tf.range(width, dtype=starts.dtype)[None, :] + starts[:, 1:]
+    kept_rows = tf.gather(images, rows, axis=1, batch_dims=1)  # [n, height, full width, c]
     return tf.gather(kept_rows, columns, axis=2, batch_dims=1)
