@@ -60,6 +60,13 @@ def test_bad_number_is_refused_before_anything_runs(tmp_path, script, flag, valu
     assert not (tmp_path / "out").exists()  # nothing trained, nothing saved over a good model
 
 
+@pytest.mark.parametrize("values", [("0", "32"), ("32",), ("32", "x")])
+def test_04_filters_needs_two_positive_counts(tmp_path, values):
+    result = run_script("04_mnist_cnn.py", "--filters", *values, "--out-dir", tmp_path / "out", timeout=60)
+    assert_clear_failure(result, "--filters")
+    assert not (tmp_path / "out").exists()
+
+
 def test_article_model_refuses_augmentation(tmp_path):
     result = run_script("04_mnist_cnn.py", "--model", "article", "--shift", "1", "--out-dir", tmp_path / "out",
                         timeout=60)

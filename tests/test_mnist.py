@@ -143,6 +143,17 @@ def test_04_article_model(tiny, tmp_path):
     assert not (tmp_path / "04_mnist_cnn.keras").exists()  # the fast model's file is not touched
 
 
+def test_04_filters_flag_sets_both_convolutions(tiny, tmp_path):
+    data, _ = tiny
+    result = run_script("04_mnist_cnn.py", "--filters", 8, 16, "--epochs", 1, "--data-dir", data,
+                        "--out-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    # 4·9·8+8 + 8·9·16+16 + (4·4·16)·256+256 + 256·10+10: both convolutions took the given counts
+    assert "model mnist_cnn: 69,826 parameters" in result.stdout
+    results = json.loads((tmp_path / "04_mnist_cnn.json").read_text(encoding="utf-8"))
+    assert results["filters"] == [8, 16]
+
+
 def test_04_damaged_saved_model_says_retrain(tiny, tmp_path):
     data, _ = tiny
     (tmp_path / "04_mnist_cnn.keras").write_bytes(b"")  # a save cut short
@@ -164,3 +175,20 @@ def test_03_real_mnist_reaches_98_percent(tmp_path):
     result = run_script("03_mnist_mlp.py", "--out-dir", tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert accuracy_of(result.stdout) >= 0.98
+
+
+def test_mnist_speed_bench_alternates_and_times_both_in_one_fit(tiny):
+    """bench/mnist_speed.py on tiny data: 04 and the peer take turns, each trains 15 epochs, and
+    the summary shows both (the peer learns the 300 synthetic digits; 8-filter 04 in 1 step per
+    epoch does not, so there is no ratio)."""
+    data, _ = tiny
+    result = run_script("bench/mnist_speed.py", "--runs", 2, "--peer-runs", 1, "--data-dir", data,
+                        "--args", "--filters 8 8")
+    assert result.returncode == 0, result.stderr[-3000:]
+    order = re.findall(r"^(04_mnist_cnn.py --filters 8 8|peer recipe).*seed (\d)$", result.stdout, re.M)
+    assert order == [("04_mnist_cnn.py --filters 8 8", "1"), ("peer recipe", "1"),
+                     ("04_mnist_cnn.py --filters 8 8", "2")]
+    assert len(re.findall(r"; final [\d.]+ after 15 epochs \([\d.]+ s\)$", result.stdout, re.M)) == 3
+    assert "| 04_mnist_cnn.py --filters 8 8 | 2 | not reached in every run |" in result.stdout
+    assert re.search(r"^\| keras-io Simple MNIST convnet \| 1 \| [\d.]+ \([\d.]+-[\d.]+\) \|", result.stdout, re.M)
+    assert "speed-up" not in result.stdout
