@@ -72,6 +72,8 @@ def run_ours(seed, data, extra):
     model = extra[extra.index("--model") + 1] if "--model" in extra[:-1] else "fast"
     name = "04_mnist_cnn" if model == "fast" else f"04_mnist_cnn_{model}"
     results = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+    if results.get("tta_accuracy") is not None:  # --tta in --args: the 5-view accuracy at the end
+        print(f"  04 with 5 views at the end (--tta): {results['tta_accuracy']:.4f}", flush=True)
     return [(i + 1, acc, t) for i, (acc, t) in enumerate(zip(results["curve"], results["seconds"]))]
 
 

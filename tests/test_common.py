@@ -223,6 +223,17 @@ def test_random_shift_moves_each_image_on_its_own_by_at_most_max_pixels():
     np.testing.assert_array_equal(random_shift(tf.constant(images), 0).numpy(), images)
 
 
+
+def test_windows_cuts_each_images_own_window_like_slicing():
+    import tensorflow as tf
+    from common.augment import windows
+    rng = np.random.default_rng(0)
+    images = rng.random((20, 9, 11, 3)).astype(np.float32)  # not square, 3 channels (07's case)
+    starts = rng.integers(0, 4, size=(20, 2)).astype(np.int32)
+    cut = windows(tf.constant(images), tf.constant(starts), 6, 8).numpy()
+    expected = np.stack([image[r:r + 6, c:c + 8] for image, (r, c) in zip(images, starts)])
+    np.testing.assert_array_equal(cut, expected)
+
 # ---------------------------------------------------------------- NaN guard
 def test_nan_guard_reports_step_and_batch():
     guard = common.NanGuard()
