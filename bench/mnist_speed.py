@@ -12,7 +12,8 @@ first reached 99.0%, final accuracy; then medians with their spread, and the rat
 
 Run (a benchmark, not a test; ≈12 minutes on a 2-core CPU):
   TFDEMOS_DATA_DIR=../shared/data python bench/mnist_speed.py --runs 3 --peer-runs 3
-  ... --runs 3 --peer-runs 0 --args='--batchnorm'     (a variant of 04 alone)
+  ... --runs 3 --peer-runs 0 --args --batchnorm       (a variant of 04 alone)
+  ... --runs 3 --peer-runs 0 --args "--epochs 30 --tta"   (also prints the 5-view accuracy)
 """
 import argparse
 import json
@@ -93,6 +94,18 @@ def summarize(name, epochs):
     return reached, final
 
 
+def args_with_equals(argv):
+    """["--args", "--tta"] → ["--args=--tta"]: argparse would take a lone "--tta" for a flag of
+    its own and stop with "expected one argument"."""
+    joined = []
+    for item in argv:
+        if joined and joined[-1] == "--args":
+            joined[-1] = f"--args={item}"
+        else:
+            joined.append(item)
+    return joined
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of 04_mnist_cnn.py (seeds 1..N)")
@@ -101,7 +114,7 @@ def main():
     parser.add_argument("--args", default="", metavar="'FLAGS'",
                         help="extra flags for 04_mnist_cnn.py, e.g. --args='--batchnorm'")
     parser.add_argument("--peer", type=int, metavar="SEED", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(args_with_equals(sys.argv[1:]))
     if args.peer is not None:
         return peer_recipe(args.peer, args.data_dir)
 

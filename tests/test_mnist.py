@@ -1,4 +1,5 @@
 """02, 03, 04 end to end on a tiny MNIST-format data set; real accuracy when real data is there."""
+import importlib.util
 import json
 import os
 import re
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import run_script, write_tiny_mnist
+from conftest import ROOT, run_script, write_tiny_mnist
 
 REAL_DATA = os.environ.get("TFDEMOS_DATA_DIR")
 HAS_REAL_MNIST = bool(REAL_DATA) and (Path(REAL_DATA) / "mnist" / "train-images-idx3-ubyte.gz").exists()
@@ -180,18 +181,28 @@ def test_03_real_mnist_reaches_98_percent(tmp_path):
     assert accuracy_of(result.stdout) >= 0.98
 
 
+def test_mnist_speed_bench_takes_a_lone_flag_after_args():
+    spec = importlib.util.spec_from_file_location("mnist_speed", ROOT / "bench" / "mnist_speed.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.args_with_equals(["--runs", "1", "--args", "--tta"]) == ["--runs", "1", "--args=--tta"]
+    assert bench.args_with_equals(["--args", "--filters 8 8", "--runs", "2"]) == [
+        "--args=--filters 8 8", "--runs", "2"]
+
+
 def test_mnist_speed_bench_alternates_and_times_both_in_one_fit(tiny):
     """bench/mnist_speed.py on tiny data: 04 and the peer take turns, each trains 15 epochs, and
     the summary shows both (the peer learns the 300 synthetic digits; 8-filter 04 in 1 step per
     epoch does not, so there is no ratio)."""
     data, _ = tiny
     result = run_script("bench/mnist_speed.py", "--runs", 2, "--peer-runs", 1, "--data-dir", data,
-                        "--args", "--filters 8 8")
+                        "--args", "--filters 8 8 --tta")
     assert result.returncode == 0, result.stderr[-3000:]
-    order = re.findall(r"^(04_mnist_cnn.py --filters 8 8|peer recipe).*seed (\d)$", result.stdout, re.M)
-    assert order == [("04_mnist_cnn.py --filters 8 8", "1"), ("peer recipe", "1"),
-                     ("04_mnist_cnn.py --filters 8 8", "2")]
+    order = re.findall(r"^(04_mnist_cnn.py --filters 8 8 --tta|peer recipe).*seed (\d)$", result.stdout, re.M)
+    assert order == [("04_mnist_cnn.py --filters 8 8 --tta", "1"), ("peer recipe", "1"),
+                     ("04_mnist_cnn.py --filters 8 8 --tta", "2")]
     assert len(re.findall(r"; final [\d.]+ after 15 epochs \([\d.]+ s\)$", result.stdout, re.M)) == 3
-    assert "| 04_mnist_cnn.py --filters 8 8 | 2 | not reached in every run |" in result.stdout
+    assert len(re.findall(r"^  04 with 5 views at the end \(--tta\): [\d.]+$", result.stdout, re.M)) == 2
+    assert "| 04_mnist_cnn.py --filters 8 8 --tta | 2 | not reached in every run |" in result.stdout
     assert re.search(r"^\| keras-io Simple MNIST convnet \| 1 \| [\d.]+ \([\d.]+-[\d.]+\) \|", result.stdout, re.M)
     assert "speed-up" not in result.stdout
