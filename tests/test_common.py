@@ -223,7 +223,6 @@ def test_random_shift_moves_each_image_on_its_own_by_at_most_max_pixels():
     np.testing.assert_array_equal(random_shift(tf.constant(images), 0).numpy(), images)
 
 
-
 def test_windows_cuts_each_images_own_window_like_slicing():
     import tensorflow as tf
     from common.augment import windows
@@ -233,6 +232,7 @@ def test_windows_cuts_each_images_own_window_like_slicing():
     cut = windows(tf.constant(images), tf.constant(starts), 6, 8).numpy()
     expected = np.stack([image[r:r + 6, c:c + 8] for image, (r, c) in zip(images, starts)])
     np.testing.assert_array_equal(cut, expected)
+
 
 # ---------------------------------------------------------------- NaN guard
 def test_nan_guard_reports_step_and_batch():
