@@ -8,11 +8,12 @@ What it shows
           finds W = [0.100, 0.200], b = 0.300.
   Both follow the article's four steps: random start → loss → adjust → repeat.
 
-Run
-  python 01_linear_fit.py            (a few seconds on a laptop CPU)
+Run / 运行
+  python 01_linear_fit.py            几秒钟 / a few seconds on a laptop CPU
 
-Expected
-  step 200 W = [0.100 0.200] b = 0.300, and a plot in outputs/01_house_prices.png
+Expected / 预期结果
+  第 200 步 W = [0.100, 0.200]，b = 0.300；图片 outputs/01_house_prices.png
+  step 200: W = [0.100, 0.200], b = 0.300, and a plot in outputs/01_house_prices.png
 
 TF1 → TF2 (the article's code vs. this file)
   tf.placeholder / feed_dict          → plain tensors, passed as function arguments
@@ -23,15 +24,15 @@ TF1 → TF2 (the article's code vs. this file)
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
-import argparse
-
 import numpy as np
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--steps", type=common.positive_int, default=201, help="gradient steps in part 2")
-parser.add_argument("--lr", type=common.positive_float, default=0.5, help="learning rate in part 2")
+parser = common.make_parser(__doc__)
+parser.add_argument("--steps", type=common.positive_int, default=201,
+                    help="第二部分梯度下降的步数 / gradient steps in part 2")
+parser.add_argument("--lr", type=common.positive_float, default=0.5,
+                    help="第二部分的学习率 / learning rate in part 2")
 common.add_common_args(parser, seed=0)
-args = parser.parse_args()
+args = common.parse_args(parser)
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
@@ -41,7 +42,7 @@ common.set_seed(args.seed)
 plt = common.plt_headless()
 
 # %% 第一部分：房价与直线 / Part 1: house prices (文章 二.2)
-print("== Part 1: price = a * area + b ==")
+print("== 第一部分：房价 = a × 面积 + b / Part 1: price = a * area + b ==")
 area = np.array([50, 58, 65, 72, 80, 88, 93, 101, 110], dtype=np.float32)    # m²
 price = np.array([50, 60, 66, 75, 84, 90, 95, 106, 113], dtype=np.float32)  # 万元
 
@@ -65,11 +66,12 @@ def house_step(lr=tf.constant(0.5)):
 for step in range(2000):
     loss = house_step()
 a_per_m2 = a.numpy() / 100  # back to 万元 per m²
-print(f"learned: price = {a_per_m2:.3f} * area {b.numpy():+.2f}   (mean squared error {loss:.2f})")
+print(f"学到的直线 / learned: 房价 price = {a_per_m2:.3f} × 面积 area {b.numpy():+.2f}"
+      f"   (均方误差 / mean squared error {loss:.2f})")
 for known in (50, 93):
     print(f"  {known} m² -> {a_per_m2 * known + b.numpy():.1f} 万")
 predicted = a_per_m2 * 81.5 + b.numpy()
-print(f"prediction: 81.5 m² -> {predicted:.1f} 万")
+print(f"预测 / prediction: 81.5 m² -> {predicted:.1f} 万")
 
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.scatter(area, price, label="known sales")
@@ -82,7 +84,7 @@ ax.legend()
 common.save_figure(fig, "01_house_prices", args.out_dir)
 
 # %% 第二部分：TensorFlow 的第一个程序 / Part 2: the plane (文章 三.3)
-print("\n== Part 2: y = W·x + b, TensorFlow's first program ==")
+print("\n== 第二部分：y = W·x + b，TensorFlow 的第一个程序 / Part 2: TensorFlow's first program ==")
 
 # %% 1. 准备数据 / Data: 100 random points (x1, x2) and their y on the plane we want to recover
 x_data = np.random.rand(2, 100).astype(np.float32)
@@ -108,7 +110,7 @@ def train_step(lr):
 # %% 5. 迭代 / Repeat (文章: 迭代), printing like the article: step, W, b
 def show(step):
     w1, w2 = W.numpy()[0]
-    print(f"step {step:3d}  W = [{w1:.3f}, {w2:.3f}]  b = {bias.numpy()[0]:.3f}")
+    print(f"第 {step:3d} 步 / step {step:3d}  W = [{w1:.3f}, {w2:.3f}]  b = {bias.numpy()[0]:.3f}")
 
 
 lr = tf.constant(args.lr)
@@ -119,7 +121,8 @@ for step in range(1, args.steps):
         show(step)
 
 w1, w2 = W.numpy()[0]
-print(f"final: W = [{w1:.3f}, {w2:.3f}], b = {bias.numpy()[0]:.3f}   (target W = [0.100, 0.200], b = 0.300)")
+print(f"结果 / final: W = [{w1:.3f}, {w2:.3f}], b = {bias.numpy()[0]:.3f}"
+      f"   (目标 / target: W = [0.100, 0.200], b = 0.300)")
 common.save_results("01_linear_fit", common.output_dir(args.out_dir), price_per_m2=float(a_per_m2),
                     price_offset=float(b.numpy()), predicted_81_5=float(predicted), W=[float(w1), float(w2)],
                     b=float(bias.numpy()[0]), steps=args.steps, lr=args.lr, seed=args.seed)

@@ -24,7 +24,7 @@ for _stream in (sys.stdout, sys.stderr):
 
 from .errors import UserError, NanLossError, fail  # noqa: E402
 from .paths import SCRIPTS_DIR, resolve_data_dir, cache_dir  # noqa: E402
-from .flags import (add_common_args, positive_int, nonnegative_int, positive_float,  # noqa: E402
+from .flags import (make_parser, parse_args, in_jupyter_kernel, add_common_args, positive_int, nonnegative_int, positive_float,  # noqa: E402
                     nonnegative_float, fraction, dropout_share, at_least)
 from .files import atomic_open, write_text, write_json, save_keras_model  # noqa: E402
 from .download import DownloadError, ArchiveError, fetch, safe_extract_tar  # noqa: E402

@@ -5,6 +5,8 @@ and exit code 2, before any data is read or any saved model is touched.
 """
 import argparse
 import math
+import os
+import sys
 
 from .paths import SCRIPTS_DIR
 
@@ -49,8 +51,62 @@ def at_least(minimum):
 def add_common_args(parser, seed=42):
     """--data-dir, --seed and --out-dir, the same on every script."""
     parser.add_argument("--data-dir", default=None,
-                        help="data folder (default: $TFDEMOS_DATA_DIR, else data/ beside the scripts)")
-    parser.add_argument("--seed", type=seed_number, default=seed, help="random seed")
+                        help="数据文件夹（默认：环境变量 TFDEMOS_DATA_DIR，否则脚本旁的 data/） / "
+                             "data folder (default: $TFDEMOS_DATA_DIR, else data/ beside the scripts)")
+    parser.add_argument("--seed", type=seed_number, default=seed,
+                        help="随机种子：同一个种子每次得到同样的结果 / random seed: the same seed repeats a run")
     parser.add_argument("--out-dir", default=str(SCRIPTS_DIR / "outputs"),
-                        help="where models, figures and results go (default: outputs/)")
+                        help="模型、图片和结果写到这里 / where models, figures and results go")
     return parser
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """--help keeps the docstring's layout and shows every flag's default after its text."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS) \
+                and "%(default)" not in text:
+            text += "（默认 / default: %(default)s）"
+        return text
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法 / usage: " if prefix is None else prefix)
+
+
+def _doc_sections(doc, wanted=("Run", "Expected")):
+    """The docstring's sections whose heading (an unindented line) names one of `wanted`."""
+    kept, keep = [], False
+    for line in (doc or "").strip().splitlines()[1:]:
+        if line and not line[0].isspace():
+            keep = any(word in line for word in wanted)
+        if keep:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def make_parser(doc):
+    """An ArgumentParser whose --help reads: title, flags (bilingual, defaults), then Run / Expected."""
+    title = (doc or "").strip().splitlines()[0] if (doc or "").strip() else ""
+    parser = argparse.ArgumentParser(description=title, epilog=_doc_sections(doc) or None,
+                                     formatter_class=HelpFormatter, add_help=False)
+    parser._optionals.title = "参数 / options"
+    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出 / show this help and exit")
+    return parser
+
+
+def in_jupyter_kernel():
+    """True when Jupyter or VS Code's interactive window started this Python (its argv is the kernel's)."""
+    return "ipykernel" in sys.modules and "ipykernel" in os.path.basename(sys.argv[0] if sys.argv else "")
+
+
+def parse_args(parser):
+    """The command line's flags; in a notebook kernel, the defaults (the kernel's own -f is not ours).
+
+    To try other flags in a notebook, run a cell like `sys.argv = ["04_mnist_cnn.py", "--epochs", "3"]`
+    before the cell that parses them.
+    """
+    if in_jupyter_kernel():
+        print("（Notebook：使用默认参数 / notebook kernel: default flags; see README 像 Notebook 一样逐格运行）")
+        return parser.parse_args([])
+    return parser.parse_args()

@@ -1,6 +1,7 @@
 """Seeds, output folder, PNG figures, command-line text."""
 import os
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,10 @@ def save_figure(fig, name, out_dir=None):
             fig.savefig(temp, dpi=100, bbox_inches="tight", format="png")
     finally:
         plt.close(fig)
-    print(f"saved figure: {path}")
+    print(f"图片已保存 / saved figure: {path}")
+    if "ipykernel" in sys.modules:  # in a notebook, show the picture under the cell as well
+        from IPython.display import Image, display
+        display(Image(filename=str(path)))
     return path
 
 
