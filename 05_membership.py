@@ -7,20 +7,21 @@ What it shows
   writes a stand-in (common/membership.py). It knows its own probabilities, so the script also
   prints the Bayes-optimal accuracy: the best any model could reach on these rows.
 
-Run
-  python 05_membership.py                          the article's pipeline (≈10 s)
-  python 05_membership.py --hidden 32              also a small MLP, printed next to it
-  python 05_membership.py --raw-features           the article's NaN story: unscaled inputs
-  python 05_membership.py --raw-features --normalize zscore       ... and its fix
-  python 05_membership.py --csv my.csv --label churned            your own data (0/1 or two values)
-  python 05_membership.py --predict new_users.csv                 score new rows with the saved model
+Run / 运行
+  python 05_membership.py                     文章的流程，几秒钟 / the article's pipeline, a few seconds
+  python 05_membership.py --hidden 32         再训练一个小 MLP 对比 / also a small MLP, printed next to it
+  python 05_membership.py --raw-features      文章的 NaN 故事：不缩放的输入 / the NaN story: unscaled inputs
+  python 05_membership.py --raw-features --normalize zscore    ……和它的修复 / ... and its fix
+  python 05_membership.py --csv my.csv --label churned         你自己的数据 / your own data (0/1 or two values)
+  python 05_membership.py --predict new_users.csv              用保存的模型给新行打分 / score new rows
 
-Expected
-  test accuracy: ≈0.87, Bayes-optimal accuracy: ≈0.88 (article: 87%)
+Expected / 预期结果
+  测试准确率 0.8860，贝叶斯最优准确率 0.8840（文章：87%）；--raw-features 在第 2 步被 NaN 守卫停下
+  test accuracy 0.8860, Bayes-optimal accuracy 0.8840 (article: 87%); --raw-features: the NaN guard
+  stops training at step 2 (exit code 1)
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
-import argparse
 import csv
 import math
 
@@ -28,28 +29,39 @@ import numpy as np
 
 from common import membership, tables
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--csv", help="train on your own CSV instead of the generated data")
-parser.add_argument("--label", help="with --csv: the label column (0/1 or two distinct values)")
-parser.add_argument("--features", help="with --csv: comma-separated feature columns (default: all others)")
+parser = common.make_parser(__doc__)
+parser.add_argument("--csv", help="用你自己的 CSV 训练，代替生成的数据 / train on your own CSV instead of the generated data")
+parser.add_argument("--label", help="配合 --csv：标签列（0/1 或任意两种取值） / "
+                                    "with --csv: the label column (0/1 or two distinct values)")
+parser.add_argument("--features", help="配合 --csv：特征列，逗号分隔（不给则用其余所有列） / "
+                                       "with --csv: comma-separated feature columns (default: all others)")
 parser.add_argument("--dropna", action="store_true",
-                    help="with --csv / --predict: skip rows with missing values")
-parser.add_argument("--test-split", type=common.fraction, default=0.2, help="with --csv: stratified test share")
-parser.add_argument("--predict", metavar="NEW_CSV", help="score NEW_CSV with the saved model")
+                    help="配合 --csv / --predict：跳过有缺失值的行 / with --csv / --predict: skip rows with missing values")
+parser.add_argument("--test-split", type=common.fraction, default=0.2,
+                    help="配合 --csv：按类别分层抽出做测试集的比例 / with --csv: stratified test share")
+parser.add_argument("--predict", metavar="NEW_CSV",
+                    help="用已保存的模型给 NEW_CSV 的每一行打分 / score NEW_CSV with the saved model")
 parser.add_argument("--raw-features", action="store_true",
-                    help="unscaled inputs (IP as one integer, Unix time) + the hand-written log loss")
+                    help="不缩放的原始输入（IP 当作一个整数、Unix 时间）+ 文章手写的对数损失 / "
+                         "unscaled inputs (IP as one integer, Unix time) + the hand-written log loss")
 parser.add_argument("--normalize", choices=["none", "minmax", "zscore"], default=None,
-                    help="scale features, fitted on the training rows only (default: zscore with --csv, "
-                         "none for the generated data, whose 11 features are already in [0, 1])")
+                    help="缩放特征，只用训练行拟合（不给：--csv 时用 zscore；生成的数据用 none，它的 11 个特征已在 "
+                         "[0, 1] 内） / scale features, fitted on the training rows only (default: zscore with "
+                         "--csv, none for the generated data, whose 11 features are already in [0, 1])")
 parser.add_argument("--hidden", type=common.nonnegative_int, default=0,
-                    help="also train an MLP with this many hidden units")
+                    help="另外训练一个有这么多隐藏单元的 MLP（0：不训练） / "
+                         "also train an MLP with this many hidden units (0: none)")
 parser.add_argument("--rows", type=common.at_least(200), default=7700,
-                    help="rows to generate (last 1,000 are the test set)")
-parser.add_argument("--epochs", type=common.positive_int, default=40)
-parser.add_argument("--batch-size", type=common.positive_int, default=100)
-parser.add_argument("--lr", type=common.positive_float, default=0.5, help="gradient descent learning rate")
+                    help="生成多少行（最后 1,000 行做测试集；不超过 2,000 行时是最后 13%%） / "
+                         "rows to generate (the last 1,000 are the test set; the last 13%% up to 2,000 rows)")
+parser.add_argument("--epochs", type=common.positive_int, default=40,
+                    help="训练轮数（每轮把训练行过一遍） / epochs (passes over the training rows)")
+parser.add_argument("--batch-size", type=common.positive_int, default=100,
+                    help="每一步（一批）用多少行 / rows per gradient step (batch)")
+parser.add_argument("--lr", type=common.positive_float, default=0.5,
+                    help="梯度下降的学习率 / gradient descent learning rate")
 common.add_common_args(parser, seed=2017)
-args = parser.parse_args()
+args = common.parse_args(parser)
 args.label, args.features = common.argv_text(args.label), common.argv_text(args.features)  # 中文列名, any locale
 out = common.output_dir(args.out_dir)
 bundle_path = out / "05_membership_model.json"
@@ -73,7 +85,7 @@ if args.csv:  # your own data: numeric columns, one label column with two values
 else:  # the stand-in for the article's private logs (common/membership.py)
     csv_path = membership.stand_in_csv(args.rows, args.seed)
     header, rows = tables.read_csv(csv_path)
-    print(f"raw row (文章 五 的原始日志): {dict(zip(header, rows[0]))}")
+    print(f"原始日志的一行（文章 五）/ one raw log row: {dict(zip(header, rows[0]))}")
     table = membership.membership_table(header, rows, csv_path)
     # The article's 11 features: hour of joining / 24, the four IP numbers / 255, iOS or not, five
     # gift flags. --raw-features feeds the unscaled Unix time and IP instead (the article's NaN).
@@ -84,12 +96,13 @@ else:  # the stand-in for the article's private logs (common/membership.py)
     input_columns = [c for c in membership.RAW_COLUMNS if c not in ("qq", "is_member")]
     class_names, ids = ["非会员", "会员"], tables.column_values(header, rows, "qq")
     np.set_printoptions(precision=4, suppress=True, linewidth=120)
-    print(f"features ({', '.join(feature_names)}):\n  {x_all[0]} -> label {np.eye(2, dtype=int)[y_all[0]]}")
-    print(f"feature range over all rows: min {x_all.min():.4f}, max {x_all.max():.4f}")
+    print(f"变成 {len(feature_names)} 个特征 / as {len(feature_names)} features ({', '.join(feature_names)}):\n"
+          f"  {x_all[0]} -> one-hot 标签 / label {np.eye(2, dtype=int)[y_all[0]]}（{class_names[y_all[0]]}）")
+    print(f"所有行的特征取值范围 / feature range over all rows: min {x_all.min():.4f}, max {x_all.max():.4f}")
 
 # Normalization is fitted on the training rows only, then applied to both (文章: 归一化).
-# Your own CSV is z-scored unless you say otherwise: raw columns in the hundreds next to 0/1
-# flags train badly (a real 30-column medical CSV: 0.76 unscaled, 0.97 z-scored, issue #11).
+# Your own CSV is z-scored unless you say otherwise: with one learning rate for all columns, raw
+# columns in the hundreds next to 0/1 flags train badly.
 normalize = args.normalize or ("zscore" if args.csv else "none")
 normalization = common.normalize_fit(normalize, x_all[train_rows])
 x_train = common.normalize_apply(normalization, x_all[train_rows])
@@ -102,9 +115,25 @@ if overflow.any():
     j = int(np.flatnonzero(overflow)[0])
     common.fail(f"列 '{feature_names[j]}' 的数值太大，无法计算 / column '{feature_names[j]}' has values too "
                 f"large to compute with (largest {np.abs(x_all[:, j]).max():.3g}); rescale it (e.g. divide by 1e6)")
-print(f"train {len(x_train)} rows, test {len(x_test)} rows, {x_train.shape[1]} features, "
-      f"normalization: {normalize}" + (" (fitted on the training rows; --normalize none turns it off)"
-                                       if args.csv and not args.normalize else ""))
+print(f"训练 {len(x_train)} 行，测试 {len(x_test)} 行，{x_train.shape[1]} 个特征 / "
+      f"train {len(x_train)} rows, test {len(x_test)} rows, {x_train.shape[1]} features")
+if normalize == "none":
+    why = ("（原始数值直接输入 / raw values go in as they are）" if args.raw_features
+           else "" if args.csv else "（特征已在 [0, 1] 内 / the features are already in [0, 1]）")
+elif args.csv and not args.normalize:
+    why = "（只用训练行拟合；--normalize none 可关掉 / fitted on the training rows; --normalize none turns it off）"
+else:
+    why = "（只用训练行拟合 / fitted on the training rows）"
+print(f"归一化 / normalization: {normalize}{why}")
+if args.raw_features and not args.csv and normalize == "none":
+    print("文章的 NaN 故事 / the article's NaN story:\n"
+          "  输入是没缩放的大数（上十亿），更新几步后 logits 大得惊人，softmax 给出的概率恰好是 0，\n"
+          "  手写损失 -Σ y'·log(y) 里的 log(0) = -inf，损失就成了 NaN/Inf\n"
+          "  / inputs in the billions make the logits huge within a few steps; softmax then gives exactly 0,\n"
+          "  and log(0) = -inf turns the hand-written loss -Σ y'·log(y) into NaN/Inf")
+elif args.raw_features and not args.csv:
+    print("文章的修复 / the article's fix: 同样的原始数值和手写损失，先缩放就能正常训练 / "
+          "the same raw values and hand-written loss train well once scaled")
 
 
 # %% 2. 模型 / Model, as in 02: y = softmax(x·W + b); or with one hidden ReLU layer (--hidden)
@@ -145,7 +174,8 @@ def train_model(x_train, y_train, hidden, naive_loss, seed, lr, epochs, batch_si
 
     x_train = x_train.astype(np.float32)
     y_onehot = np.eye(2, dtype=np.float32)[y_train]
-    guard = common.NanGuard(hint="Try --normalize minmax or --normalize zscore." if naive_loss else "")
+    fix = "试试 --normalize minmax 或 --normalize zscore / try --normalize minmax or --normalize zscore."
+    guard = common.NanGuard(hint=fix if naive_loss else "")
     rng = np.random.default_rng(seed)
     step = 0
     for epoch in range(1, epochs + 1):
@@ -156,49 +186,59 @@ def train_model(x_train, y_train, hidden, naive_loss, seed, lr, epochs, batch_si
             loss = train_step(x_train[rows], y_onehot[rows])
             guard.check(step, loss, rows=(first, first + len(rows)))  # a NaN stops here (exit 1)
         if epoch in (1, epochs) or epoch % 10 == 0:
-            print(f"  epoch {epoch:3d} (step {step}): loss {float(loss):.4f}")
+            print(f"  第 {epoch:3d} 轮 / epoch {epoch:3d}（{step} 步 / steps）：损失 / loss {float(loss):.4f}")
     return {name: variable.numpy() for name, variable in weights.items()}
 
 
 settings = dict(naive_loss=args.raw_features, seed=args.seed, lr=args.lr, epochs=args.epochs,
                 batch_size=args.batch_size)
-print("softmax regression:")
+print("（下面的损失是每轮最后一批的，所以会上下跳 / each loss below is the epoch's last batch, so it jumps around）")
+print("softmax 回归 / softmax regression:")
 weights = train_model(x_train, y_train, 0, **settings)
 mlp_weights = None
 if args.hidden:
-    print(f"MLP with {args.hidden} hidden units:")
+    print(f"MLP（{args.hidden} 个隐藏单元）/ MLP with {args.hidden} hidden units:")
     mlp_weights = train_model(x_train, y_train, args.hidden, **settings)
 
 # %% 5. 验证 / Verify (文章: "82% 非会员, 17.9% 会员"), save the model with what it needs
 probabilities = membership.predict_proba(weights, x_test)  # softmax(x·W + b), in NumPy
 accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
-for i in range(min(5, len(y_test))):
+shown = min(5, len(y_test))
+print(f"测试集前 {shown} 行的预测 / predictions for the first {shown} test rows:")
+for i in range(shown):
     p = probabilities[i]
     guess, actual = int(p.argmax()), int(y_test[i])
-    who = f"line {ids[test_rows[i]]}" if args.csv else f"QQ {ids[test_rows[i]]}"
-    print(f"{who}: {p[0]:.1%} {class_names[0]} / {p[1]:.1%} {class_names[1]} — actual: "
+    who = f"文件第 {ids[test_rows[i]]} 行 / line {ids[test_rows[i]]}" if args.csv else f"QQ {ids[test_rows[i]]}"
+    print(f"  {who}: P({class_names[0]}) {p[0]:.1%}，P({class_names[1]}) {p[1]:.1%} — 实际 / actual: "
           f"{class_names[actual]} {'✓' if guess == actual else '✗'}")
 
 bundle = {"source": "csv" if args.csv else "generated", "raw_features": args.raw_features,
           "input_columns": input_columns, "feature_names": feature_names, "classes": class_names,
           "normalization": normalization, "weights": {name: w.tolist() for name, w in weights.items()}}
 common.write_json(bundle_path, bundle, indent=None)
-with common.atomic_open(out / "05_membership_test_predictions.csv", encoding="utf-8-sig", newline="") as f:
+predictions_path = out / "05_membership_test_predictions.csv"
+with common.atomic_open(predictions_path, encoding="utf-8-sig", newline="") as f:
     writer = csv.writer(f)
     writer.writerow(["id"] + [f"p_{c}" for c in class_names] + ["actual"])
     for i, p in zip(test_rows, probabilities):
         writer.writerow([ids[i]] + [f"{v:.6f}" for v in p] + [class_names[y_all[i]]])
-print(f"saved model, normalization and feature list: {bundle_path}")
+print(f"已保存模型、归一化参数和特征列表 / saved model, normalization and feature list: {bundle_path}")
+print(f"测试集每一行的预测 / test predictions, row by row: {predictions_path}")
 
 results = dict(test_accuracy=accuracy, majority=float(max(y_test.mean(), 1 - y_test.mean())),
                normalization=normalize, train_rows=len(y_train), test_rows=len(y_test), **settings)
 if mlp_weights is not None:
     results["mlp_test_accuracy"] = float((membership.predict_proba(mlp_weights, x_test).argmax(axis=1) == y_test).mean())
-    print(f"MLP ({args.hidden} hidden units) test accuracy: {results['mlp_test_accuracy']:.4f}  vs softmax: {accuracy:.4f}")
-print(f"(always guessing the larger class would give {results['majority']:.4f})")
-print(f"test accuracy: {accuracy:.4f}")
+    print(f"MLP（{args.hidden} 个隐藏单元）测试准确率 / MLP ({args.hidden} hidden units) test accuracy: "
+          f"{results['mlp_test_accuracy']:.4f}，softmax 回归 / vs softmax: {accuracy:.4f}")
+print(f"（总是猜占多数的那一类，也能得到 {results['majority']:.4f} / "
+      f"always guessing the larger class would give {results['majority']:.4f}）")
+print(f"测试准确率 / test accuracy: {accuracy:.4f}")
 if not args.csv:  # the generator knows the true probabilities: the best any model could do
     bayes = membership.bayes_member_probability({k: v[test_rows] for k, v in table.items()})
     results["bayes_optimal_accuracy"] = float(((bayes > 0.5) == (y_test == 1)).mean())
-    print(f"Bayes-optimal accuracy: {results['bayes_optimal_accuracy']:.4f}")
+    print(f"贝叶斯最优准确率 / Bayes-optimal accuracy: {results['bayes_optimal_accuracy']:.4f}\n"
+          f"  生成器知道每行的真实概率，照它猜平均最准；只有 {len(y_test):,} 个测试行，运气能让模型略高于它\n"
+          f"  / the generator knows each row's true probability, the best guess on average;\n"
+          f"  on {len(y_test):,} test rows luck can put a model slightly above it")
 common.save_results("05_membership", out, **results)

@@ -9,28 +9,31 @@ What it shows
                     conv blocks, identity-started convolutions, frozen BN scales with fast BN
                     shifts, a triangular learning rate, label smoothing, a lookahead average of
                     the weights, alternating flips: each ingredient is commented where it is used.
-  --model resnet    the previous default: a small residual network, 28 epochs.
+  --model resnet    a small residual network, 28 epochs: a plain modern recipe, without airbench's tricks.
   --model tutorial  the article's own network and recipe (TF1 tutorial: 24×24 crops, brightness
                     and contrast distortion, conv 5×5·64 ×2 with LRN, FC 384 → 192 → 10, plain
                     SGD at 0.1, batch 128), rebuilt in Keras 3.
   Evaluate with 08_cifar10_eval.py (it reads any of them), also while this is running.
 
-Run
-  python 07_cifar10_train.py                    default run (≈15 min on a 2-core CPU)
-  python 07_cifar10_train.py --without lookahead --train-dir outputs/no_lookahead   what does it buy?
-  python 07_cifar10_train.py --width 256 --epochs 10 --train-dir outputs/cifar10_wide   airbench94's shape
+Run / 运行
+  python 07_cifar10_train.py                    默认配置，2 核 CPU 约 15 分钟 / default run (≈15 min on a 2-core CPU)
+  python 07_cifar10_train.py --without lookahead --train-dir outputs/no_lookahead
+                                                去掉 lookahead 会差多少？/ what does it buy?
+  python 07_cifar10_train.py --width 256 --epochs 10 --train-dir outputs/cifar10_wide
+                                                airbench94 的网络宽度 / airbench94's shape
   python 07_cifar10_train.py --model tutorial --train-dir outputs/cifar10_tutorial
-  python 07_cifar10_train.py --epochs 2         a quick look; --minutes 30 stops after 30 min
-  tensorboard --logdir outputs/cifar10_train    loss and learning-rate curves
-  python 08_cifar10_eval.py                     accuracy of the latest checkpoint
+                                                文章里的官方教程网络 / the article's tutorial network
+  python 07_cifar10_train.py --epochs 2         快速看一眼；--minutes 30 练 30 分钟就停
+                                                a quick look; --minutes 30 stops after 30 min
+  tensorboard --logdir outputs/cifar10_train    损失和学习率曲线 / loss and learning-rate curves
+  python 08_cifar10_eval.py                     最新检查点的准确率 / accuracy of the latest checkpoint
 
-Expected
-  ≈89% test accuracy with 08's test-time augmentation after ≈15 min (README: 0.8919-0.8930 in
-  3 runs on a JPEG re-encode of CIFAR-10; airbench reports 93.0% on the official files)
+Expected / 预期结果
+  约 15 分钟后，用 08（带测试时增强）测得测试准确率 ≈89%
+  ≈89% test accuracy with 08's test-time augmentation after ≈15 min (airbench reports 93.0%)
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -40,42 +43,57 @@ RECIPES = {  # each model's own defaults; a flag given on the command line overr
     "resnet": dict(epochs=28, batch_size=256, lr=0.2, width=48),
     "tutorial": dict(epochs=100, batch_size=128, lr=0.1, width=None),  # the tutorial: constant 0.1, batch 128
 }
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = common.make_parser(__doc__)
 parser.add_argument("--model", choices=list(RECIPES), default="airbench",
-                    help="airbench: fastest on a CPU (default); resnet: the previous default; "
+                    help="airbench：CPU 上最快；resnet：小型残差网络；tutorial：文章跑的 TF1 官方教程 / "
+                         "airbench: fastest on a CPU; resnet: a small residual network; "
                          "tutorial: the TF1 tutorial the article ran")
 parser.add_argument("--train-dir", default=str(common.SCRIPTS_DIR / "outputs" / "cifar10_train"),
-                    help="checkpoints, TensorBoard logs and the model description go here")
+                    help="检查点、TensorBoard 日志和模型描述写到这里 / "
+                         "checkpoints, TensorBoard logs and the model description go here")
 parser.add_argument("--epochs", type=common.positive_float, default=None,
-                    help="length of the whole schedule; default 11 (airbench), 28 (resnet), 100 (tutorial)")
+                    help="整个学习率计划的长度（轮）；默认 11（airbench）、28（resnet）、100（tutorial）/ "
+                         "length of the whole schedule; default 11 (airbench), 28 (resnet), 100 (tutorial)")
 parser.add_argument("--steps", type=common.positive_int, default=None,
-                    help="stop after this many steps (overrides --epochs)")
+                    help="练这么多步就停（优先于 --epochs）/ stop after this many steps (overrides --epochs)")
 parser.add_argument("--minutes", type=common.positive_float, default=None,
-                    help="stop (and save) after this many minutes of training in all runs")
+                    help="所有运行累计练这么多分钟就停（并保存）/ "
+                         "stop (and save) after this many minutes of training in all runs")
 parser.add_argument("--batch-size", type=common.positive_int, default=None,
-                    help="default 1024 (airbench), 256 (resnet), 128 (tutorial)")
+                    help="每批图片数；默认 1024（airbench）、256（resnet）、128（tutorial）/ "
+                         "images per batch; default 1024 (airbench), 256 (resnet), 128 (tutorial)")
 parser.add_argument("--lr", type=common.positive_float, default=None,
-                    help="peak SGD learning rate; default 1.5 (airbench), 0.2 (resnet), 0.1 (tutorial)")
+                    help="SGD 的最高学习率；默认 1.5（airbench）、0.2（resnet）、0.1（tutorial）/ "
+                         "peak SGD learning rate; default 1.5 (airbench), 0.2 (resnet), 0.1 (tutorial)")
 parser.add_argument("--width", type=common.at_least(2), default=None,
-                    help="airbench: channels of blocks 2 and 3 (default 128; 256 with --epochs 10 is "
-                         "airbench94: more accurate, 2x slower); resnet: channels of the first block (48)")
+                    help="airbench：第 2、3 块的通道数（默认 128；256 加 --epochs 10 就是 airbench94：更准，慢一倍）；"
+                         "resnet：第一块的通道数（默认 48）/ airbench: channels of blocks 2 and 3 (default 128; "
+                         "256 with --epochs 10 is airbench94: more accurate, 2x slower); "
+                         "resnet: channels of the first block (default 48)")
 parser.add_argument("--without", nargs="+", default=[], metavar="PART",
                     choices=["whitening", "dirac", "bias-lr", "lookahead", "alternating-flip", "label-smoothing"],
-                    help="airbench: leave parts of the recipe out, to see what each buys: whitening dirac "
-                         "bias-lr lookahead alternating-flip label-smoothing (README: the ablation table)")
-parser.add_argument("--save-every", type=common.positive_int, default=200, help="checkpoint every N steps")
+                    help="airbench：去掉配方里的某几部分，看每一部分的作用（README 里有对比表）/ "
+                         "airbench: leave parts of the recipe out, to see what each buys (README: the "
+                         "ablation table): whitening dirac bias-lr lookahead alternating-flip label-smoothing")
+parser.add_argument("--save-every", type=common.positive_int, default=200,
+                    help="每 N 步保存一个检查点 / checkpoint every N steps")
 parser.add_argument("--keep-every-min", type=common.positive_float, default=10,
-                    help="besides the last 3, keep one checkpoint per this many minutes (for time curves)")
-parser.add_argument("--log-every", type=common.positive_int, default=20, help="print a log line every N steps")
+                    help="除了最后 3 个，每隔这么多分钟再留一个检查点（画时间曲线用）/ "
+                         "besides the last 3, keep one checkpoint per this many minutes (for time curves)")
+parser.add_argument("--log-every", type=common.positive_int, default=20,
+                    help="每 N 步打印一行日志 / print a log line every N steps")
 parser.add_argument("--max-train", type=common.positive_int, default=None,
-                    help="use only N training images (quick tries)")
-parser.add_argument("--fresh", action="store_true", help="delete old checkpoints and start over")
+                    help="只用前 N 张训练图片（快速试一试）/ use only N training images (quick tries)")
+parser.add_argument("--fresh", action="store_true",
+                    help="删除旧的检查点，从头开始 / delete old checkpoints and start over")
 parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
-                    help="mirrored: tf.distribute.MirroredStrategy over all GPUs (or the CPU)")
+                    help="mirrored：用 tf.distribute.MirroredStrategy 分到所有 GPU（或 CPU）上 / "
+                         "mirrored: tf.distribute.MirroredStrategy over all GPUs (or the CPU)")
 parser.add_argument("--jit", choices=["on", "off"], default="off",
-                    help="XLA-compile the training step (measured 1.7x slower for the resnet on a 2-core CPU)")
+                    help="用 XLA 编译训练步（在 CPU 上反而更慢）/ "
+                         "XLA-compile the training step (slower on a CPU)")
 common.add_common_args(parser)
-args = parser.parse_args()
+args = common.parse_args(parser)
 recipe = {key: getattr(args, key) or default for key, default in RECIPES[args.model].items()}
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
@@ -171,7 +189,9 @@ def airbench_batches(images, labels, batch_size, first_step, seed, random_flips=
         order = tf.random.experimental.stateless_shuffle(tf.range(len(images)), seed=[seed, epoch])
         chosen = order[index * batch_size:(index + 1) * batch_size]
         shifts = tf.random.stateless_uniform([batch_size, 2], seed=[seed + 1, step], maxval=5, dtype=tf.int64)
-        x = windows(tf.gather(padded, chosen), shifts, 32, 32)  # each image its own 32×32 window of 36×36
+        # Each image its own 32×32 window of 36×36, cut in float32 (exact for 0-255): oneDNN logs an
+        # error for a uint8 Transpose, which windows() uses.
+        x = windows(tf.cast(tf.gather(padded, chosen), tf.float32), shifts, 32, 32)
         mirror = tf.not_equal(tf.gather(flipped_in_even_epochs, chosen), epoch % 2 == 1)
         if random_flips:  # --without alternating-flip: each image mirrored or not at random, every time
             mirror = tf.random.stateless_uniform([batch_size], seed=[seed + 2, step]) < 0.5
@@ -419,11 +439,13 @@ def after_step(step):
 guard = common.NanGuard()
 summary = tf.summary.create_file_writer(str(train_dir))
 if run.step >= total_steps:
-    print(f"already trained {run.step} of {total_steps} steps; use --fresh to start over or raise --epochs")
+    print(f"已经练完 {total_steps} 步中的 {run.step} 步：用 --fresh 从头开始，或加大 --epochs / "
+          f"already trained {run.step} of {total_steps} steps; use --fresh to start over or raise --epochs")
     raise SystemExit(0)
 batch_size = recipe["batch_size"]
-print(f"{n_train:,} training images, batch {batch_size}, {steps_per_epoch} steps per epoch, "
-      f"training steps {run.step}..{total_steps}; model {model.name}, {model.count_params():,} parameters")
+print(f"训练图片 / training images: {n_train:,}，每批 / batch {batch_size}，每轮 / steps per epoch "
+      f"{steps_per_epoch}，训练步 / training steps {run.step}..{total_steps}")
+print(f"模型 / model {model.name}，{model.count_params():,} 个参数 / parameters")
 
 if args.model == "airbench":  # one stream of batches from this step to the end
     train_data = airbench_batches(train_images, train_labels, batch_size, run.step, args.seed,
@@ -445,14 +467,14 @@ with summary.as_default():
             guard.check(run.step, loss, rows=(batch * batch_size, (batch + 1) * batch_size))
             if run.step % args.log_every == 0 or run.step == total_steps:
                 seconds = (time.time() - last_log) / args.log_every
-                print(f"{time.strftime('%H:%M:%S')}: step {run.step}, loss = {float(loss):.3f} "
+                print(f"{time.strftime('%H:%M:%S')}: 第 {run.step} 步 / step {run.step}, loss = {float(loss):.3f} "
                       f"({batch_size / seconds:.1f} examples/sec; {seconds:.3f} sec/batch)", flush=True)
                 tf.summary.scalar("loss", loss, step=run.step)
                 tf.summary.scalar("learning_rate", optimizer.learning_rate, step=run.step)
                 tf.summary.scalar("examples_per_sec", batch_size / seconds, step=run.step)
                 last_log = time.time()
             if run.step % args.save_every == 0:
-                run.save(f"every {args.save_every} steps")
+                run.save(f"每 {args.save_every} 步 / every {args.save_every} steps")
             if run.step >= total_steps or run.stop_requested(args.minutes):
                 break
         skip = 0
@@ -462,6 +484,9 @@ interrupted = run.finish()
 common.save_results("07_cifar10_train", common.output_dir(args.out_dir), model=args.model, step=run.step,
                     total_steps=total_steps, minutes=run.minutes, last_loss=None if loss is None else float(loss),
                     train_dir=train_dir, interrupted=interrupted, seed=args.seed, **recipe)
-print(f"trained to step {run.step} in {(time.time() - start) / 60:.1f} min ({run.minutes:.1f} min in all runs)"
-      + ("; run again to resume" if interrupted else f"; evaluate with: python 08_cifar10_eval.py --train-dir {train_dir}"))
-raise SystemExit(130 if interrupted else 0)
+minutes = (time.time() - start) / 60
+print(f"训练到第 {run.step} 步：本次 {minutes:.1f} 分钟，累计 {run.minutes:.1f} 分钟 / "
+      f"trained to step {run.step} in {minutes:.1f} min ({run.minutes:.1f} min in all runs)")
+if not interrupted:  # (after Ctrl-C, run.finish() has said how to resume)
+    print(f"评估 / evaluate with: python 08_cifar10_eval.py --train-dir {train_dir}")
+raise SystemExit(run.exit_code if interrupted else 0)  # 130 after Ctrl-C, 143 after SIGTERM

@@ -7,16 +7,17 @@ What it shows
   mirrored, and both moved one pixel up-left and down-right (6 views, airbench's choice), and
   the predictions averaged (--tta flip: 2 views; --tta none: the image alone).
 
-Run
-  python 08_cifar10_eval.py                     evaluate the latest checkpoint once
-  python 08_cifar10_eval.py --watch --cpu       evaluate each new checkpoint while 07 trains
+Run / 运行
+  python 08_cifar10_eval.py                     评估最新的检查点一次 / evaluate the latest checkpoint once
+  python 08_cifar10_eval.py --watch --cpu       07 训练时，每出一个新检查点就评估一次（--cpu 不占训练用的 GPU）
+                                                evaluate each new checkpoint while 07 trains
                                                 (--cpu keeps it off the trainer's GPU)
-Expected
-  step 528: accuracy @ 1 = 0.89x (07's default run)
+
+Expected / 预期结果
+  第 528 步 / step 528: 准确率 / accuracy @ 1 = 0.89x（07 的默认配置 / 07's default run）
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
-import argparse
 import json
 import os
 import time
@@ -24,20 +25,34 @@ from pathlib import Path
 
 from common import fail
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--train-dir", default=None, help="where 07 writes checkpoints (default outputs/cifar10_train)")
-parser.add_argument("--watch", action="store_true", help="evaluate every new checkpoint until Ctrl-C")
-parser.add_argument("--interval", type=common.positive_float, default=60, help="with --watch: seconds between looks")
-parser.add_argument("--max-evals", type=common.positive_int, default=None, help="with --watch: stop after N evaluations")
-parser.add_argument("--cpu", action="store_true", help="hide GPUs (leave them to the trainer)")
-parser.add_argument("--checkpoint", default=None, help="evaluate this checkpoint (ckpt-N path) instead of the latest")
+parser = common.make_parser(__doc__)
+parser.add_argument("--train-dir", default=None,
+                    help="07 写检查点的文件夹（默认 outputs/cifar10_train）/ "
+                         "where 07 writes checkpoints (default: outputs/cifar10_train)")
+parser.add_argument("--watch", action="store_true",
+                    help="每出一个新检查点就评估一次，直到 Ctrl-C / evaluate every new checkpoint until Ctrl-C")
+parser.add_argument("--interval", type=common.positive_float, default=60,
+                    help="配合 --watch：每隔几秒看一次 / with --watch: seconds between looks")
+parser.add_argument("--max-evals", type=common.positive_int, default=None,
+                    help="配合 --watch：评估 N 次后停止 / with --watch: stop after N evaluations")
+parser.add_argument("--cpu", action="store_true",
+                    help="不用 GPU（留给训练）/ hide GPUs (leave them to the trainer)")
+parser.add_argument("--checkpoint", default=None,
+                    help="评估这个检查点（ckpt-N 路径），而不是最新的 / "
+                         "evaluate this checkpoint (ckpt-N path) instead of the latest")
 parser.add_argument("--tta", choices=["none", "flip", "flip-shift"], default="flip-shift",
-                    help="test-time augmentation: flip-shift (6 views, default), flip (2), none")
-parser.add_argument("--no-tta", action="store_const", const="none", dest="tta", help="same as --tta none")
-parser.add_argument("--max-test", type=common.positive_int, default=None, help="use only N test images (quick tries)")
-parser.add_argument("--data-dir", default=None)
-parser.add_argument("--out-dir", default=None)
-args = parser.parse_args()
+                    help="测试时增强：flip-shift（6 个视角）、flip（2 个）、none / "
+                         "test-time augmentation: flip-shift (6 views), flip (2), none")
+parser.add_argument("--no-tta", action="store_const", const="none", dest="tta",
+                    help="等于 --tta none / same as --tta none")
+parser.add_argument("--max-test", type=common.positive_int, default=None,
+                    help="只用前 N 张测试图片（快速试一试）/ use only N test images (quick tries)")
+parser.add_argument("--data-dir", default=None,
+                    help="数据文件夹（默认：环境变量 TFDEMOS_DATA_DIR，否则脚本旁的 data/） / "
+                         "data folder (default: $TFDEMOS_DATA_DIR, else data/ beside the scripts)")
+parser.add_argument("--out-dir", default=None,
+                    help="结果和图片写到这里（默认 outputs/）/ where results and figures go (default: outputs/)")
+args = common.parse_args(parser)
 if args.cpu:
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # must happen before TensorFlow starts
 
@@ -51,6 +66,8 @@ import common.layers  # noqa: E402,F401  (registers the layers of 07's tutorial 
 import tensorflow as tf  # noqa: E402
 
 train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "cifar10_train")
+CLASSES_ZH = {"airplane": "飞机", "automobile": "汽车", "bird": "鸟", "cat": "猫", "deer": "鹿",
+              "dog": "狗", "frog": "青蛙", "horse": "马", "ship": "船", "truck": "卡车"}
 out = common.output_dir(args.out_dir)
 
 
@@ -92,19 +109,20 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
                         for view, weight in views)
     predicted = probabilities.argmax(axis=1)
     accuracy = float((predicted == test_labels).mean())
-    print(f"{time.strftime('%H:%M:%S')}: step {step}: accuracy @ 1 = {accuracy:.3f} "
-          f"({len(test_labels):,} test images, TTA {args.tta}; "
-          f"{float(train_seconds.numpy()) / 60:.1f} min of training)", flush=True)
+    print(f"{time.strftime('%H:%M:%S')}: 第 {step} 步 / step {step}: 准确率 / accuracy @ 1 = {accuracy:.3f}"
+          f"（{len(test_labels):,} 张测试图片 / test images，TTA {args.tta}，"
+          f"训练了 {float(train_seconds.numpy()) / 60:.1f} 分钟 / min of training）", flush=True)
 
     # Per-class accuracy table and confusion matrix: which classes get mixed up.
     confusion = np.zeros((10, 10), dtype=np.int64)
     np.add.at(confusion, (test_labels, predicted), 1)
-    print("class        accuracy")
+    print("  类别 / class       准确率 / accuracy")
     per_class = {}
     for i, name in enumerate(common.CIFAR10_CLASSES):
         total = confusion[i].sum()
         per_class[name] = float(confusion[i, i] / total) if total else None
-        print(f"  {name:<10} {confusion[i, i] / total:.3f}" if total else f"  {name:<10} -")
+        label = f"{CLASSES_ZH[name]:\u3000<2} {name:<10}"  # an ideographic space pads the one-character names
+        print(f"  {label} {confusion[i, i] / total:.3f}" if total else f"  {label} -")
     common.save_results("08_cifar10_eval", out, step=step, accuracy=accuracy, per_class=per_class,
                         minutes=float(train_seconds.numpy()) / 60, test_images=len(test_labels),
                         tta=args.tta, checkpoint=checkpoint_path, confusion=confusion)
@@ -151,7 +169,8 @@ if not args.watch:
     evaluate(*prepare(), path)
     raise SystemExit(0)
 
-print(f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
+print(f"每 {args.interval:g} 秒查看一次 {train_dir}（Ctrl-C 停止）/ "
+      f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
 seen, evaluations, prepared = None, 0, None
 try:
     while args.max_evals is None or evaluations < args.max_evals:
@@ -163,5 +182,5 @@ try:
             continue
         time.sleep(args.interval)
 except KeyboardInterrupt:
-    print("stopped (Ctrl-C)")
+    print("已停止 / stopped (Ctrl-C)")
     raise SystemExit(130)

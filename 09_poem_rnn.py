@@ -7,15 +7,21 @@ What it shows
   only chooses the characters inside each line. The same code learns any other text
   (--corpus FILE: Song ci, modern poems, English), one poem or passage per line.
 
-Run
-  python 09_poem_rnn.py                            train (default: ≈30 min on a 2-core CPU),
+Run / 运行
+  python 09_poem_rnn.py                            训练（默认 2 核 CPU 约 30 分钟），可接着训练；
+                                                   Ctrl-C 会保存检查点
+                                                   train (default: ≈30 min on a 2-core CPU),
                                                    resumable; Ctrl-C saves a checkpoint
   python 09_poem_rnn.py --generate 5 --form 7 --lines 4
-  python 09_poem_rnn.py --generate 1 --acrostic 春夏秋冬      藏头诗
-  python 09_poem_rnn.py --evaluate                 loss vs. a bigram baseline, copy and repeat rates
-  python 09_poem_rnn.py --corpus my_poems.txt      learn another style (own --train-dir)
+                                                   写 5 首七言绝句 / five 7-character quatrains
+  python 09_poem_rnn.py --generate 1 --acrostic 春夏秋冬      藏头诗 / an acrostic poem
+  python 09_poem_rnn.py --evaluate                 损失与二元模型对比，抄袭率、重复率
+                                                   loss vs. a bigram baseline, copy and repeat rates
+  python 09_poem_rnn.py --corpus my_poems.txt      学另一种文体（另用一个 --train-dir）
+                                                   learn another style (own --train-dir)
 
-Expected
+Expected / 预期结果
+  验证损失 ≈4.56 nats/字，二元模型 5.63；诗是简体字，偶数句押韵（README 里有实测的五首）
   validation loss ≈4.56 nats/char against 5.63 for a bigram model; poems in simplified characters
   whose even lines rhyme (README: measured, five poems)
 """
@@ -48,44 +54,68 @@ def form_list(text):
     return forms
 
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--corpus", help="UTF-8 text file, one poem or passage per line (default: the Tang poems)")
-parser.add_argument("--forms", type=form_list, default=[5, 7],
-                    help="Tang corpus: keep poems whose lines all have one of these lengths (default 5,7)")
-parser.add_argument("--max-poems", type=common.at_least(2), default=None, help="use only the first N poems (quick runs)")
-parser.add_argument("--train-dir", default=None, help="checkpoints, vocabulary (default outputs/poem_rnn)")
-parser.add_argument("--epochs", type=common.positive_float, default=8)
-parser.add_argument("--minutes", type=common.positive_float, default=None, help="stop (and save) after this many minutes")
-parser.add_argument("--batch-size", type=common.positive_int, default=256)
-parser.add_argument("--seq-len", type=common.positive_int, default=64, help="characters per training sequence")
-parser.add_argument("--units", type=common.positive_int, default=512, help="GRU units")
-parser.add_argument("--embedding", type=common.positive_int, default=256, help="width of a character's vector")
-parser.add_argument("--layers", type=common.positive_int, default=1, help="GRU layers")
+parser = common.make_parser(__doc__)
+# Training: the corpus, the model's size, the optimizer, the log.
+parser.add_argument("--corpus", help="UTF-8 文本文件，每行一首诗或一段文字（默认：唐诗） / "
+                                     "UTF-8 text file, one poem or passage per line (default: the Tang poems)")
+parser.add_argument("--forms", type=form_list, default="5,7",
+                    help="唐诗：只留每句字数都是其中之一的诗，如 5,7 / "
+                         "Tang corpus: keep poems whose lines all have one of these lengths, e.g. 5,7")
+parser.add_argument("--max-poems", type=common.at_least(2), default=None,
+                    help="只用前 N 首诗（快速试跑；默认全部） / use only the first N poems (quick runs; default: all)")
+parser.add_argument("--train-dir", default=None,
+                    help="检查点和字表放这里（默认 outputs/poem_rnn） / "
+                         "checkpoints and vocabulary (default: outputs/poem_rnn)")
+parser.add_argument("--epochs", type=common.positive_float, default=8,
+                    help="训练轮数：把全部训练诗过几遍（可以是小数） / passes over the training poems (may be a fraction)")
+parser.add_argument("--minutes", type=common.positive_float, default=None,
+                    help="训练这么多分钟后停下并保存（默认不限） / stop (and save) after this many minutes (default: no limit)")
+parser.add_argument("--batch-size", type=common.positive_int, default=256,
+                    help="每步训练的序列数 / training sequences per step")
+parser.add_argument("--seq-len", type=common.positive_int, default=64,
+                    help="每条训练序列的字数 / characters per training sequence")
+parser.add_argument("--units", type=common.positive_int, default=512, help="GRU 单元数 / GRU units")
+parser.add_argument("--embedding", type=common.positive_int, default=256,
+                    help="每个字的向量长度 / width of a character's vector")
+parser.add_argument("--layers", type=common.positive_int, default=1, help="GRU 层数 / GRU layers")
 parser.add_argument("--dropout", type=common.dropout_share, default=0.2,
-                    help="share of activations dropped while training (between layers)")
+                    help="训练时（层与层之间）随机丢掉的激活比例 / "
+                         "share of activations dropped while training (between layers)")
 parser.add_argument("--untied", dest="tied", action="store_false",
-                    help="a separate output table instead of scoring against the input embedding")
-parser.add_argument("--lr", type=common.positive_float, default=3e-3, help="peak Adam learning rate")
+                    help="输出层另用一张表，不和输入的字向量表共用 / "
+                         "a separate output table instead of scoring against the input embedding")
+parser.add_argument("--lr", type=common.positive_float, default=3e-3, help="Adam 的最高学习率 / peak Adam learning rate")
 parser.add_argument("--sample-every", type=common.positive_int, default=150,
-                    help="print losses and a sample every N steps")
-parser.add_argument("--fresh", action="store_true", help="delete old checkpoints and start over")
-parser.add_argument("--jit", choices=["on", "off"], default="off", help="XLA-compile the training step")
-parser.add_argument("--generate", type=common.positive_int, metavar="N", help="write N poems with the saved model")
-parser.add_argument("--form", type=int, choices=[5, 7], default=5, help="characters per line")
-parser.add_argument("--lines", type=int, choices=[4, 8], default=4)
-parser.add_argument("--start", help="first character of the poem")
-parser.add_argument("--acrostic", help="藏头诗: line i starts with character i (sets the number of lines)")
-parser.add_argument("--temperature", type=common.positive_float, default=0.8, help="< 1: safer choices, > 1: wilder")
+                    help="每 N 步打印损失和一首示例诗 / print losses and a sample every N steps")
+parser.add_argument("--fresh", action="store_true",
+                    help="删掉旧检查点，从头训练 / delete old checkpoints and start over")
+parser.add_argument("--jit", choices=["on", "off"], default="off",
+                    help="用 XLA 编译训练步 / XLA-compile the training step")
+# Writing poems with the saved model.
+parser.add_argument("--generate", type=common.positive_int, metavar="N",
+                    help="用保存的模型写 N 首诗 / write N poems with the saved model")
+parser.add_argument("--form", type=int, choices=[5, 7], default=5, help="每句字数（五言或七言） / characters per line")
+parser.add_argument("--lines", type=int, choices=[4, 8], default=4,
+                    help="句数（绝句 4，律诗 8） / lines per poem (4: quatrain, 8: regulated verse)")
+parser.add_argument("--start", help="诗的第一个字 / first character of the poem")
+parser.add_argument("--acrostic",
+                    help="藏头诗：第 i 句以第 i 个字开头（字数就是句数） / "
+                         "acrostic: line i starts with character i (sets the number of lines)")
+parser.add_argument("--temperature", type=common.positive_float, default=0.8,
+                    help="温度：< 1 选得更稳，> 1 更放飞 / < 1: safer choices, > 1: wilder")
 parser.add_argument("--top-k", type=common.nonnegative_int, default=50,
-                    help="sample only among the k likeliest characters (0: all)")
+                    help="只在最可能的 k 个字里抽（0：全部） / sample only among the k likeliest characters (0: all)")
 parser.add_argument("--script", choices=["simplified", "traditional"], default="simplified",
-                    help="print poems in simplified (default) or traditional characters; input may be either")
+                    help="用简体或繁体打印诗；输入哪种都行 / "
+                         "print poems in simplified or traditional characters; input may be either")
 parser.add_argument("--no-rhyme", dest="rhyme", action="store_false",
-                    help="do not make lines 2, 4, ... rhyme (中华新韵, level tone)")
-parser.add_argument("--repeats", action="store_true", help="allow a character twice in one line")
-parser.add_argument("--evaluate", action="store_true", help="measure the saved model (see README)")
+                    help="不让第 2、4……句押韵（中华新韵，平声） / do not make lines 2, 4, ... rhyme (中华新韵, level tone)")
+parser.add_argument("--repeats", action="store_true",
+                    help="允许一句里同一个字出现两次 / allow a character twice in one line")
+parser.add_argument("--evaluate", action="store_true",
+                    help="评估保存的模型（见 README） / measure the saved model (see README)")
 common.add_common_args(parser)
-args = parser.parse_args()
+args = common.parse_args(parser)
 args.start, args.acrostic = common.argv_text(args.start), common.argv_text(args.acrostic)
 if (args.start or args.acrostic) and not args.generate:
     args.generate = 1  # asking for a first character means: write a poem
@@ -150,7 +180,9 @@ def train(train_poems, valid_poems, hp):
     common.write_json(config_path, config)
     steps_per_epoch = len(x_train) // hp["batch_size"]
     total_steps = max(1, int(hp["epochs"] * steps_per_epoch))
-    print(f"{len(train_poems):,} training poems ({x_train.size:,} characters), {len(valid_poems):,} "
+    print(f"训练集 {len(train_poems):,} 首诗（{x_train.size:,} 字），验证集 {len(valid_poems):,} 首；"
+          f"字表 {len(vocab):,} 字；每轮 {steps_per_epoch} 步\n"
+          f"  / {len(train_poems):,} training poems ({x_train.size:,} characters), {len(valid_poems):,} "
           f"validation poems; vocabulary {len(vocab):,}; {steps_per_epoch} steps per epoch")
 
     model = build_model(config["vocab_size"], config["embedding"], config["units"], config.get("layers", 1),
@@ -194,17 +226,18 @@ def train(train_poems, valid_poems, hp):
         if run.step % hp["sample_every"] == 0 or run.step == total_steps:
             chars_per_s = len(recent) * batch * hp["seq_len"] / (time.time() - last_print)
             valid = validation_loss()
-            print(f"step {run.step}/{total_steps} (epoch {run.step / steps_per_epoch:.2f}, {run.minutes:.1f} min, "
-                  f"{chars_per_s:,.0f} chars/s): train loss {np.mean(recent):.3f}, "
-                  f"validation loss {valid:.3f} nats/char", flush=True)
-            print("  sample: " + write_poems(model, vocab, 1, rng)[0], flush=True)
+            print(f"第 {run.step}/{total_steps} 步 / step，第 {run.step / steps_per_epoch:.2f} 轮 / epoch，"
+                  f"{run.minutes:.1f} 分钟 / min，{chars_per_s:,.0f} 字/秒 / chars/s\n"
+                  f"  训练损失 / train loss {np.mean(recent):.3f}，"
+                  f"验证损失 / validation loss {valid:.3f} nats/char", flush=True)
+            print("  示例 / sample: " + write_poems(model, vocab, 1, rng)[0], flush=True)
             common.save_results("09_poem_rnn", common.output_dir(args.out_dir), step=run.step,
                                 total_steps=total_steps, minutes=run.minutes, validation_loss=valid,
                                 train_loss=float(np.mean(recent)), chars_per_second=chars_per_s, **config)
             recent, last_print = [], time.time()
             run.save(f"step {run.step}")
-    if run.finish():  # Ctrl-C: saved; run again to resume
-        raise SystemExit(130)
+    if run.finish():  # Ctrl-C or SIGTERM: saved; run again to resume
+        raise SystemExit(run.exit_code)
     return model, vocab
 
 
@@ -360,8 +393,9 @@ def evaluate(model, vocab, train_poems, valid_poems, rng):
         loss += float(keras.losses.sparse_categorical_crossentropy(tokens[:, 1:], logits, from_logits=True).numpy().sum())
         count += tokens.shape[1] - 1
     model_loss, bigram = loss / count, bigram_baseline(train_poems, valid_poems, vocab)
-    print(f"validation loss per character: model {model_loss:.3f} nats, smoothed bigram {bigram:.3f} nats "
-          f"(better by {bigram - model_loss:.3f}; target ≥ 0.3)")
+    print(f"每字验证损失 / validation loss per character:\n"
+          f"  模型 / model {model_loss:.3f} nats，平滑二元模型 / smoothed bigram {bigram:.3f} nats\n"
+          f"  模型的损失低 {bigram - model_loss:.3f}（目标 ≥ 0.3）/ better by {bigram - model_loss:.3f} (target ≥ 0.3)")
     # 200 seeded 绝句 (4 lines; 100 of 5 and 100 of 7 characters) against the real 绝句 of the corpus.
     poems = []
     for form in (5, 7):
@@ -387,17 +421,23 @@ def evaluate(model, vocab, train_poems, valid_poems, rng):
 
     def percent(value):
         return "      —" if value is None else f"{value:7.1%}"
-    print(f"{len(poems)} generated 绝句 against {len(real):,} in the corpus (rhyme: 中华新韵, modern reading):")
-    for key, label in [("form", "form (4 equal lines, ，。 in place)"), ("rhyme", "lines 2 and 4 rhyme"),
-                       ("copied", "lines copied verbatim from the corpus"),
-                       ("repeated_line", "poems that repeat a line"),
-                       ("first_line_7", "7-character: line 1 rhymes as well"),
-                       ("repeated_rhyme", "lines 2 and 4 end on the same character"),
-                       ("inline_repeat", "lines with a character twice (not AA)")]:
-        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)  # ，。 are wide
-        compared = (f"   corpus {percent(theirs[key])}" if key in theirs
-                    else "   (target < 5%)" if key == "copied" else "")
-        print(f"  {label}{' ' * (40 - width)}{percent(ours[key])}{compared}")
+    def width(text):  # columns on a terminal: Chinese characters and ，。 take two
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    print(f"生成的 {len(poems)} 首绝句与语料里的 {len(real):,} 首对比（押韵按中华新韵，今音）\n"
+          f"  / {len(poems)} generated 绝句 against {len(real):,} in the corpus (rhyme: 中华新韵, modern reading):")
+    rows = [("form", "格式对（四句等长，，。到位）", "form (4 equal lines, ，。 in place)"),
+            ("rhyme", "第 2、4 句押韵", "lines 2 and 4 rhyme"),
+            ("copied", "原样抄自语料的句子", "lines copied verbatim from the corpus"),
+            ("repeated_line", "有重复句的诗", "poems that repeat a line"),
+            ("first_line_7", "七言首句也入韵", "7-character: line 1 rhymes as well"),
+            ("repeated_rhyme", "第 2、4 句韵脚是同一个字", "lines 2 and 4 end on the same character"),
+            ("inline_repeat", "一句里有重复的字（叠字除外）", "lines with a character twice (not AA)")]
+    column = max(width(f"{zh} / {en}") for _, zh, en in rows) + 2
+    for key, zh, en in rows:
+        label = f"{zh} / {en}"
+        compared = (f"   语料 / corpus {percent(theirs[key])}" if key in theirs
+                    else "   （目标 / target < 5%）" if key == "copied" else "")
+        print(f"  {label}{' ' * (column - width(label))}{percent(ours[key])}{compared}")
     return dict(validation_loss=model_loss, bigram_loss=bigram, copied_lines=ours["copied"],
                 repeated_line_poems=ours["repeated_line"], generated=ours, corpus=theirs)
 

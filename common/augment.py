@@ -24,7 +24,9 @@ def random_shift(images, max_pixels):
 
 def windows(images, starts, height, width):
     """From each image of a batch, the height×width window whose top-left corner is that image's
-    row of starts ([n, 2]: row, column), cut in one go for the whole batch (04, 07)."""
+    row of starts ([n, 2]: row, column), cut in one go for the whole batch (04, 07).
+
+    Pass float images: on uint8 its transposes make oneDNN log an error (07 casts first)."""
     rows = tf.range(height, dtype=starts.dtype)[None, :] + starts[:, :1]  # [n, height]: rows each image keeps
     columns = tf.range(width, dtype=starts.dtype)[None, :] + starts[:, 1:]
     kept_rows = tf.gather(images, rows, axis=1, batch_dims=1)  # [n, height, full width, c]

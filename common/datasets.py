@@ -163,8 +163,9 @@ def cifar10_dataset(paths):
     def decode(record):
         values = tf.io.decode_raw(record, tf.uint8)
         label = tf.cast(values[0], tf.int32)
-        image = tf.transpose(tf.reshape(values[1:], [3, 32, 32]), [1, 2, 0])
-        return image, label
+        # Planes R, G, B -> HWC by stacking, not tf.transpose: oneDNN logs an error for a uint8 Transpose.
+        red, green, blue = tf.unstack(tf.reshape(values[1:], [3, 32, 32]))
+        return tf.stack([red, green, blue], axis=-1), label
 
     records = tf.data.FixedLengthRecordDataset(paths, CIFAR10_RECORD_BYTES)
     return records.map(decode, num_parallel_calls=tf.data.AUTOTUNE)

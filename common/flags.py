@@ -65,8 +65,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS) \
-                and "%(default)" not in text:
+        if action.option_strings and action.nargs != 0 and action.default not in (None, [], argparse.SUPPRESS) \
+                and "%(default)" not in text:  # nargs 0: an on/off switch, its help says what it does
             text += "（默认 / default: %(default)s）"
         return text
 

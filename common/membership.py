@@ -99,7 +99,7 @@ def stand_in_csv(rows, seed):
     if not (path.is_file() and recipe_path.is_file() and recipe_path.read_text(encoding="utf-8") == recipe):
         generate_membership_csv(path, rows, seed=seed)
         write_text(recipe_path, recipe)
-        print(f"generated {rows} activity-log rows -> {path}")
+        print(f"已生成 {rows} 行替身活动日志 / generated {rows} activity-log rows -> {path}")
     return path
 
 
@@ -175,7 +175,8 @@ def score_csv(bundle_path, path, dropna=False):
              f"(the model was trained on: {', '.join(bundle['input_columns'])})")
     extra = [c for c in header if c not in bundle["input_columns"]]
     if extra:
-        print(f"note: columns not used by the model are copied through: {', '.join(extra)}")
+        print(f"注意：模型不用的列原样复制到输出 / note: columns not used by the model are copied through: "
+              f"{', '.join(extra)}")
     # The same missing-value rule as in training: refuse, or with --dropna skip those rows
     # (they are copied to the output with empty probabilities, so row numbers still line up).
     if bundle["source"] == "generated":
@@ -193,6 +194,8 @@ def score_csv(bundle_path, path, dropna=False):
         for i, row in enumerate(rows):
             p = probabilities.get(i)
             writer.writerow(row + ([f"{v:.6f}" for v in p] if p is not None else [""] * len(bundle["classes"])))
-    skipped = f" ({len(rows) - len(kept)} with missing values left blank)" if len(kept) < len(rows) else ""
-    print(f"scored {len(kept)} rows{skipped} -> {target}")
+    blank = len(rows) - len(kept)
+    skipped_zh = f"（{blank} 行有缺失值，概率留空）" if blank else ""
+    skipped = f" ({blank} with missing values left blank)" if blank else ""
+    print(f"已为 {len(kept)} 行算出概率{skipped_zh} / scored {len(kept)} rows{skipped} -> {target}")
     return target

@@ -127,7 +127,8 @@ def load_labeled_csv(path, label, features=None, dropna=False, test_split=0.2, s
         fail(f"{path}: 数据太少 / too few rows to train and test ({len(y_all)} rows, {smallest} in the "
              f"smaller class); need at least 10 rows and 2 of each class")
     train_rows, test_rows = stratified_split(y_all, test_split, np.random.default_rng(seed))
-    print(f"{path}: {len(y_all)} rows, features {', '.join(names)}; label '{label}' "
-          f"({classes[0]} / {classes[1]}); {len(test_rows)} held out for testing")
+    print(f"{path}：{len(y_all)} 行，特征 {', '.join(names)}；标签列 '{label}'（{classes[0]} / {classes[1]}）；"
+          f"留出 {len(test_rows)} 行做测试\n  / {len(y_all)} rows, features {', '.join(names)}; label '{label}'; "
+          f"{len(test_rows)} held out for testing")
     return dict(x=x_all, y=y_all, names=names, classes=classes, ids=[str(i + 2) for i in kept],
                 train_rows=train_rows, test_rows=test_rows)

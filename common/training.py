@@ -5,12 +5,13 @@
     while run.step < total_steps and not run.stop_requested(max_minutes):
         ...one step...; run.step += 1
         if run.step % save_every == 0: run.save("every N steps")
-    if run.finish():                                    # saves; True after Ctrl-C
-        raise SystemExit(130)
+    if run.finish():                                    # saves; True after Ctrl-C or SIGTERM
+        raise SystemExit(run.exit_code)
 
 What it does for you: --fresh removes every trace of the old run; a checkpoint cut short by a
-kill is removed; the training time is counted across resumes (08 reports it); Ctrl-C only sets
-a flag, so the step in progress finishes and a whole checkpoint is saved before exiting.
+kill is removed; the training time is counted across resumes (08 reports it); Ctrl-C and SIGTERM
+(an IDE's stop button, `docker stop`, `kill`) only set a flag, so the step in progress finishes
+and a whole checkpoint is saved before exiting (130 after Ctrl-C, 143 after SIGTERM).
 """
 import signal
 import time
@@ -26,11 +27,12 @@ class ResumableRun:
         self.train_dir = Path(train_dir)
         if fresh:
             checkpoints.clear(self.train_dir, also=run_files)
-            print(f"--fresh: removed old checkpoints in {self.train_dir}")
+            print(f"--fresh：已删除旧的检查点 / removed old checkpoints in {self.train_dir}")
         output_dir(self.train_dir)
         if checkpoints.remove_unfinished(self.train_dir):
-            print(f"removed an unfinished checkpoint (a run was stopped while saving) in {self.train_dir}")
-        self.step, self._interrupted, self._out_of_time = 0, False, False
+            print(f"已删除一个没写完的检查点（上次保存时被强行结束）/ removed an unfinished checkpoint "
+                  f"(a run was stopped while saving) in {self.train_dir}")
+        self.step, self._stop_signal, self._out_of_time = 0, None, False
 
     def has_checkpoint(self):
         import tensorflow as tf
@@ -51,16 +53,32 @@ class ResumableRun:
             except (tf.errors.OpError, ValueError, AssertionError) as error:
                 fail(f"检查点 {latest} 读不出来或不属于这个模型 / cannot restore it ({type(error).__name__}): "
                      f"use the flags it was trained with, or start over with --fresh")
-            print(f"resumed from {latest} at step {int(optimizer.iterations.numpy())}")
+            print(f"从检查点接着训练 / resumed from {latest}，第 {int(optimizer.iterations.numpy())} 步 / "
+                  f"at step {int(optimizer.iterations.numpy())}")
         else:
-            print(f"starting fresh in {self.train_dir}")
+            print(f"从头开始训练 / starting fresh in {self.train_dir}")
         self.step = self._saved_step = int(optimizer.iterations.numpy())
         self._seconds_before, self._started = float(self.train_seconds.numpy()), time.time()
-        signal.signal(signal.SIGINT, self._on_ctrl_c)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+        if hasattr(signal, "SIGTERM"):
+            signal.signal(signal.SIGTERM, self._on_stop_signal)
         return self
 
-    def _on_ctrl_c(self, *_):
-        self._interrupted = True
+    def _on_stop_signal(self, signum, _frame):
+        if self._stop_signal is None:
+            name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+            print(f"\n收到 {name}：这一步做完就保存检查点并退出 / {name}: saving a checkpoint after this step",
+                  flush=True)
+        self._stop_signal = signum
+
+    @property
+    def _interrupted(self):
+        return self._stop_signal is not None
+
+    @property
+    def exit_code(self):
+        """130 after Ctrl-C, 143 after SIGTERM (128 + the signal's number, as shells report it)."""
+        return 143 if self._stop_signal == getattr(signal, "SIGTERM", None) else 130
 
     @property
     def minutes(self):
@@ -69,7 +87,7 @@ class ResumableRun:
 
     def stop_requested(self, max_minutes=None):
         if max_minutes and self.minutes >= max_minutes and not self._out_of_time:
-            print(f"--minutes {max_minutes:g} reached")
+            print(f"已到 --minutes {max_minutes:g} 分钟 / --minutes {max_minutes:g} reached")
             self._out_of_time = True
         return self._interrupted or self._out_of_time
 
@@ -88,9 +106,14 @@ class ResumableRun:
                             f"{str(detail).splitlines()[0][:300]}\n"
                             f"清理磁盘空间或换一个 --train-dir / free disk space or use another --train-dir") from error
         self._saved_step = self.step
-        print(f"saved checkpoint {path} ({reason})", flush=True)
+        print(f"已保存检查点 / saved checkpoint {path} ({reason})", flush=True)
 
     def finish(self):
-        """Save the last step; return True after Ctrl-C (the script then exits with 130)."""
-        self.save("interrupted by Ctrl-C" if self._interrupted else "end of training")
+        """Save the last step; return True after Ctrl-C or SIGTERM (the script then exits with exit_code)."""
+        if self._interrupted:
+            name = "Ctrl-C" if self.exit_code == 130 else "SIGTERM"
+            self.save(f"{name} 中断 / interrupted by {name}")
+            print(f"再次运行同一条命令即可接着训练 / run the same command again to resume", flush=True)
+        else:
+            self.save("训练结束 / end of training")
         return self._interrupted

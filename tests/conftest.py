@@ -3,6 +3,7 @@ import gzip
 import http.server
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -16,17 +17,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+# What TensorFlow, Keras or a library prints that a reader should never see: absl's C++ log lines
+# ("E0000 00:00:1733 ... oneDNN ..."), their preamble, and Python warnings raised inside a package.
+LIBRARY_NOISE = re.compile(r"^([EWIF]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages|WARNING:absl"
+                           r"|.*(site-packages|dist-packages).*Warning\b)", re.MULTILINE)
+
+
 def run_script(script, *args, env=None, timeout=300, cwd=None):
-    """Run `python SCRIPT ARGS` in a fresh process; return the CompletedProcess (text, UTF-8)."""
-    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    """Run `python SCRIPT ARGS` in a fresh process as a reader would (TensorFlow's log level left
+    at the scripts' own default); return the CompletedProcess (text, UTF-8). Every run, on every
+    test, must be free of library noise on stderr."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED="1")
+    full_env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     for key, value in (env or {}).items():  # None: remove the variable
         if value is None:
             full_env.pop(key, None)
         else:
             full_env[key] = value
-    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)],
-                          capture_output=True, text=True, encoding="utf-8", errors="replace",
-                          env=full_env, timeout=timeout, cwd=cwd or ROOT)
+    result = subprocess.run([sys.executable, str(ROOT / script), *map(str, args)],
+                            capture_output=True, text=True, encoding="utf-8", errors="replace",
+                            env=full_env, timeout=timeout, cwd=cwd or ROOT)
+    if not full_env.get("TFDEMOS_DEBUG"):
+        noise = LIBRARY_NOISE.findall(result.stderr)
+        assert not noise, f"{script}: library noise on stderr:\n{result.stderr[-3000:]}"
+    return result
 
 
 def write_idx_gz(path, array, magic):

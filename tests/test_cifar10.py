@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,10 +22,15 @@ def cifar(tmp_path_factory):
     return data_dir, root, env
 
 
+def results_dir(train_dir):
+    """Where 07's results JSON goes: beside its train dir, never into the project's outputs/."""
+    return f"{train_dir}_out"
+
+
 def train(cifar, train_dir, *extra):
     data_dir, root, env = cifar
     return run_script("07_cifar10_train.py", "--data-dir", data_dir, "--train-dir", train_dir,
-                      *TINY, *extra, env=env)
+                      "--out-dir", results_dir(train_dir), *TINY, *extra, env=env)
 
 
 def start_trainer(cifar, train_dir, *extra):
@@ -33,7 +39,7 @@ def start_trainer(cifar, train_dir, *extra):
     data_dir, _, env = cifar
     return subprocess.Popen(
         [sys.executable, str(ROOT / "07_cifar10_train.py"), "--data-dir", str(data_dir), "--train-dir",
-         str(train_dir), *map(str, TINY), "--steps", "100000", *extra],
+         str(train_dir), "--out-dir", results_dir(train_dir), *map(str, TINY), "--steps", "100000", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
         env=dict(os.environ, PYTHONUNBUFFERED="1", **env))
 
@@ -48,19 +54,19 @@ def test_train_resume_fresh_and_evaluate(cifar, tmp_path):
     first = train(cifar, tmp_path, "--steps", 3, "--save-every", 2)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "starting fresh" in first.stdout
-    assert re.search(r"step 3, loss = [\d.]+ \([\d.]+ examples/sec; [\d.]+ sec/batch\)", first.stdout)
+    assert re.search(r"第 3 步 / step 3, loss = [\d.]+ \([\d.]+ examples/sec; [\d.]+ sec/batch\)", first.stdout)
     assert (tmp_path / "checkpoint").exists() and list(tmp_path.glob("ckpt-3.index"))
     assert list(tmp_path.glob("events.out.tfevents*"))  # TensorBoard scalars
 
     second = train(cifar, tmp_path, "--steps", 6)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "resumed from" in second.stdout and "at step 3" in second.stdout
-    assert "step 4, loss" in second.stdout and "step 1, loss" not in second.stdout
+    assert "第 4 步 / step 4, loss" in second.stdout and "step 1, loss" not in second.stdout
     assert "trained to step 6" in second.stdout
 
     result = evaluate(cifar, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert re.search(r"step 6: accuracy @ 1 = [01]\.\d{3}", result.stdout)
+    assert re.search(r"第 6 步 / step 6: 准确率 / accuracy @ 1 = [01]\.\d{3}", result.stdout)
     assert "airplane" in result.stdout
     out = cifar[1] / "out"
     assert (out / "08_cifar10_confusion.png").exists() and (out / "08_cifar10_examples.png").exists()
@@ -93,7 +99,8 @@ def test_watch_evaluates_new_checkpoints_then_stops(cifar, tmp_path):
     assert train(cifar, tmp_path, "--steps", 2).returncode == 0
     stdout, stderr = watcher.communicate(timeout=240)
     assert watcher.returncode == 0, stderr[-3000:]
-    assert "step 1: accuracy @ 1" in stdout and "step 2: accuracy @ 1" in stdout
+    assert "第 1 步 / step 1: 准确率 / accuracy @ 1" in stdout
+    assert "第 2 步 / step 2: 准确率 / accuracy @ 1" in stdout
 
 
 def test_mirrored_strategy_runs_on_cpu(cifar, tmp_path):
@@ -102,19 +109,23 @@ def test_mirrored_strategy_runs_on_cpu(cifar, tmp_path):
     assert "trained to step 2" in result.stdout
 
 
-def test_ctrl_c_saves_a_usable_checkpoint(cifar, tmp_path):
+@pytest.mark.parametrize("stop, name, code", [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)])
+def test_ctrl_c_or_sigterm_saves_a_usable_checkpoint(cifar, tmp_path, stop, name, code):
+    """Ctrl-C, and SIGTERM (an IDE's stop button, `docker stop`), save the step reached before exiting."""
     trainer = start_trainer(cifar, tmp_path, "--save-every", "100000")
     deadline = time.time() + 180
     for line in trainer.stdout:
-        if re.search(r"step 2, loss", line) or time.time() > deadline:
+        if "第 2 步 / step 2, loss" in line or time.time() > deadline:
             break
-    trainer.send_signal(signal.SIGINT)
+    trainer.send_signal(stop)
     stdout, stderr = trainer.communicate(timeout=120)
-    assert trainer.returncode == 130, stderr[-3000:]
-    assert "interrupted by Ctrl-C" in stdout
-    step = int(re.search(r"trained to step (\d+)", stdout).group(1))
+    assert trainer.returncode == code, stderr[-3000:]
+    assert f"收到 {name}" in stdout and f"interrupted by {name}" in stdout and "Traceback" not in stderr
+    trained = json.loads((Path(results_dir(tmp_path)) / "07_cifar10_train.json").read_text(encoding="utf-8"))
+    step = trained["step"]
+    assert trained["interrupted"] and step >= 2 and f"trained to step {step} in" in stdout
     result = evaluate(cifar, tmp_path)
-    assert result.returncode == 0 and f"step {step}: accuracy" in result.stdout
+    assert result.returncode == 0 and f"第 {step} 步 / step {step}: 准确率 / accuracy" in result.stdout
 
 
 def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
@@ -122,7 +133,7 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
     trainer = start_trainer(cifar, tmp_path, "--save-every", "1")
     saves, deadline = 0, time.time() + 180
     for line in trainer.stdout:
-        saves += line.startswith("saved checkpoint")
+        saves += "saved checkpoint" in line
         if saves >= 2 or time.time() > deadline:
             break
     trainer.kill()  # SIGKILL: no handler runs, wherever it is
@@ -143,7 +154,7 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
     assert (tmp_path / "normalization.json").read_bytes() == norm_json  # kept from the first start
 
     result = evaluate(cifar, tmp_path)
-    assert result.returncode == 0 and "step 6: accuracy" in result.stdout, result.stderr[-2000:]
+    assert result.returncode == 0 and "第 6 步 / step 6: 准确率 / accuracy" in result.stdout, result.stderr[-2000:]
 
     other = train(cifar, tmp_path, "--steps", 8, "--width", 16)
     assert other.returncode == 2 and "Traceback" not in other.stderr
@@ -157,7 +168,7 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
     assert "starting fresh" in fresh.stdout and not leftover.exists()
     assert sorted(p.name for p in tmp_path.glob("ckpt-*.index")) == ["ckpt-1.index"]
     result = evaluate(cifar, tmp_path)
-    assert result.returncode == 0 and "step 1: accuracy" in result.stdout
+    assert result.returncode == 0 and "第 1 步 / step 1: 准确率 / accuracy" in result.stdout
 
 
 def test_tutorial_model_trains_resumes_and_evaluates(cifar, tmp_path):
@@ -174,7 +185,7 @@ def test_tutorial_model_trains_resumes_and_evaluates(cifar, tmp_path):
     out = cifar[1] / "out"
     results = json.loads((out / "08_cifar10_eval.json").read_text(encoding="utf-8"))
     assert results["step"] == 4 and 0 <= results["accuracy"] <= 1 and results["tta"] == "flip-shift"
-    assert f"step 4: accuracy @ 1 = {results['accuracy']:.3f}" in result.stdout
+    assert f"第 4 步 / step 4: 准确率 / accuracy @ 1 = {results['accuracy']:.3f}" in result.stdout
 
 
 def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifar, tmp_path):
@@ -199,18 +210,18 @@ def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifa
 
     trainer = start_trainer(cifar, tmp_path / "parts", *map(str, flags))
     for line in trainer.stdout:
-        if "step 20, loss" in line:
+        if "第 20 步 / step 20, loss" in line:
             break
     trainer.send_signal(signal.SIGINT)
     trainer.communicate(timeout=120)
     assert trainer.returncode == 130
     resumed = train(cifar, tmp_path / "parts", *flags)
     assert resumed.returncode == 0 and "resumed from" in resumed.stdout, resumed.stderr[-3000:]
-    final_loss = re.compile(r"step 40, loss = ([\d.]+)")
+    final_loss = re.compile(r"第 40 步 / step 40, loss = ([\d.]+)")
     assert final_loss.search(straight.stdout).group(1) == final_loss.search(resumed.stdout).group(1)
     assert float(final_loss.search(straight.stdout).group(1)) < 2.25  # it learned: not stuck at ln 10
     result = evaluate(cifar, tmp_path / "parts", "--tta", "flip")
-    assert result.returncode == 0 and "TTA flip;" in result.stdout, result.stderr[-2000:]
+    assert result.returncode == 0 and "TTA flip，" in result.stdout, result.stderr[-2000:]
 
 
 def test_airbench_without_its_parts_trains_and_refuses_a_mixed_resume(cifar, tmp_path):

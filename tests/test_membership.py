@@ -1,5 +1,6 @@
 """05_membership.py: generator, the article's pipeline, the NaN lesson, your own CSV, --predict."""
 import csv
+import json
 import re
 
 import pytest
@@ -24,10 +25,12 @@ def test_generator_is_deterministic_and_default_pipeline_runs(tmp_path):
     assert csv_a == (tmp_path / "b" / "cache" / "membership.csv").read_bytes()
     assert csv_a.count(b"\n") == 1501
     out = first.stdout
-    assert "feature range over all rows: min 0.0000, max 1.0000" in out
-    assert re.search(r"QQ \d+: [\d.]+% 非会员 / [\d.]+% 会员 — actual: (非会员|会员) [✓✗]", out)
-    accuracy = float(re.search(r"^test accuracy: ([\d.]+)$", out, re.M).group(1))
-    bayes = float(re.search(r"^Bayes-optimal accuracy: ([\d.]+)$", out, re.M).group(1))
+    assert "所有行的特征取值范围 / feature range over all rows: min 0.0000, max 1.0000" in out
+    assert re.search(r"QQ \d+: P\(非会员\) [\d.]+%，P\(会员\) [\d.]+% — 实际 / actual: (非会员|会员) [✓✗]", out)
+    results = json.loads((tmp_path / "a" / "out" / "05_membership.json").read_text(encoding="utf-8"))
+    accuracy, bayes = results["test_accuracy"], results["bayes_optimal_accuracy"]
+    assert f"测试准确率 / test accuracy: {accuracy:.4f}\n" in out
+    assert f"贝叶斯最优准确率 / Bayes-optimal accuracy: {bayes:.4f}\n" in out
     assert 0.83 <= bayes <= 0.93  # the generator's own ceiling, on 1,000 test rows
     assert accuracy >= 0.75  # 5 epochs on 500 rows: learned something beyond the 70% majority
     assert (tmp_path / "a" / "out" / "05_membership_model.json").exists()
@@ -38,9 +41,10 @@ def test_raw_features_hit_the_nan_guard_and_zscore_fixes_it(tmp_path):
     assert raw.returncode == 1
     assert re.search(r"NaN guard: loss is (nan|inf) at step \d+, batch = rows \d+\.\.\d+", raw.stderr)
     assert "--normalize minmax" in raw.stderr and "--normalize zscore" in raw.stderr
+    assert "文章的 NaN 故事 / the article's NaN story" in raw.stdout
     fixed = run05(tmp_path, *QUICK, "--raw-features", "--normalize", "zscore")
     assert fixed.returncode == 0, fixed.stderr[-2000:]
-    assert "test accuracy:" in fixed.stdout
+    assert "文章的修复 / the article's fix" in fixed.stdout and "test accuracy:" in fixed.stdout
 
 
 def _write_csv(path, header, rows):
@@ -66,8 +70,9 @@ def test_own_csv_training_and_predict_roundtrip(tmp_path):
                         "visits,minutes", "--out-dir", tmp_path / "out", "--epochs", 30)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "held out for testing" in result.stdout and "test accuracy:" in result.stdout
-    assert "normalization: zscore (fitted on the training rows" in result.stdout  # own CSV: scaled by default
-    assert "Bayes" not in result.stdout
+    assert "归一化 / normalization: zscore（" in result.stdout  # own CSV: scaled by default
+    assert "fitted on the training rows; --normalize none turns it off" in result.stdout
+    assert "Bayes" not in result.stdout and "贝叶斯" not in result.stdout
     with open(tmp_path / "out" / "05_membership_test_predictions.csv", encoding="utf-8-sig") as f:
         at_training = {row["id"]: row for row in csv.DictReader(f)}
     assert len(at_training) == 40  # stratified 20% of 200
@@ -139,7 +144,7 @@ def test_dropna_drops_rows(tmp_path):
     result = run_script("05_membership.py", "--csv", path, "--label", "label", "--dropna",
                         "--out-dir", tmp_path, "--epochs", 2)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert re.search(r"holes.csv: 53 rows", result.stdout)
+    assert re.search(r"holes.csv：53 行", result.stdout) and "53 rows" in result.stdout
 
 
 def test_label_in_features_refused(tmp_path):

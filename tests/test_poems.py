@@ -1,10 +1,14 @@
 """09_poem_rnn.py on tiny corpora: train, save, generate in exact form, refuse bad input, UTF-8 anywhere."""
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
-from conftest import run_script
+from conftest import ROOT, run_script
 
 LINES = ["春風吹柳綠", "花落水中流", "明月照山高", "秋雲過遠樓", "白日依山盡", "黃河入海流",
          "欲窮千里目", "更上一層樓", "江水向東去", "青山不老秋", "夜深人未歸", "孤舟月下遊"]
@@ -46,7 +50,7 @@ def trained(tmp_path_factory):
 def test_training_saves_model_and_vocabulary(trained):
     data, train_dir, result = trained
     assert re.search(r"48 training poems|47 training poems", result.stdout)  # 2 bad ones cleaned out
-    assert "validation loss" in result.stdout and "sample:" in result.stdout
+    assert "验证损失 / validation loss" in result.stdout and "示例 / sample:" in result.stdout
     vocab = json.loads((train_dir / "vocab.json").read_text(encoding="utf-8"))
     assert "春" in vocab and "□" not in vocab
     assert (train_dir / "checkpoint").exists()
@@ -62,7 +66,7 @@ def test_evaluate_against_the_bigram_baseline(trained, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "09_poem_rnn_evaluate.json").read_text(encoding="utf-8"))
     assert results["bigram_loss"] > 0 and 0 <= results["copied_lines"] <= 1
-    assert f"model {results['validation_loss']:.3f} nats" in result.stdout
+    assert f"模型 / model {results['validation_loss']:.3f} nats" in result.stdout
     # The tiny corpus has no 7-character poem: that row says "—" for it, no NaN, no NumPy warning.
     assert results["corpus"]["first_line_7"] is None and "nan" not in result.stdout
     assert "RuntimeWarning" not in result.stderr
@@ -199,3 +203,26 @@ def test_rhyme_and_repeat_rules():
     assert first_line_rhymes(quatrain_lines("清明時節雨紛紛，路上行人欲斷魂。借問酒家何處有，牧童遙指杏花村。"))
     assert not first_line_rhymes(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
     assert not repeated_rhyme(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
+
+
+def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path):
+    """An IDE's stop button or `docker stop` sends SIGTERM: save a checkpoint, say so, exit 143."""
+    data, train_dir = tang_folder(tmp_path / "data"), tmp_path / "model"
+    flags = ["--data-dir", data, "--train-dir", train_dir, "--out-dir", tmp_path / "out", *QUICK[:-4],
+             "--epochs", 1000, "--sample-every", 5]
+    trainer = subprocess.Popen([sys.executable, str(ROOT / "09_poem_rnn.py"), *map(str, flags)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    deadline = time.time() + 180
+    for line in trainer.stdout:  # the first progress report: training is under way
+        if "/ step" in line or time.time() > deadline:
+            break
+    trainer.send_signal(signal.SIGTERM)
+    stdout, stderr = trainer.communicate(timeout=120)
+    assert trainer.returncode == 143, stderr[-3000:]
+    assert "收到 SIGTERM" in stdout and "run the same command again to resume" in stdout
+    assert "Traceback" not in stderr
+    saved = re.findall(r"saved checkpoint \S+-(\d+)", stdout)
+    assert saved, stdout[-2000:]
+    again = run_script("09_poem_rnn.py", *flags[:-4], "--epochs", 1000, "--minutes", 0.05)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"at step {saved[-1]}" in again.stdout  # the next run went on from the saved step
