@@ -6,13 +6,15 @@ What it shows
   02, predicts member / non-member. The article's data is private, so a documented generator
   writes a stand-in (common/membership.py). It knows its own probabilities, so the script also
   prints the Bayes-optimal accuracy: the best any model could reach on these rows.
+  Your own CSV (--csv) may have any number of classes: softmax gives one probability per class,
+  and the script prints a confusion table (which class was taken for which).
 
 Run / 运行
   python 05_membership.py                     文章的流程，几秒钟 / the article's pipeline, a few seconds
   python 05_membership.py --hidden 32         再训练一个小 MLP 对比 / also a small MLP, printed next to it
   python 05_membership.py --raw-features      文章的 NaN 故事：不缩放的输入 / the NaN story: unscaled inputs
   python 05_membership.py --raw-features --normalize zscore    ……和它的修复 / ... and its fix
-  python 05_membership.py --csv my.csv --label churned         你自己的数据 / your own data (0/1 or two values)
+  python 05_membership.py --csv my.csv --label churned         你自己的数据 / your own data (2 or more classes)
   python 05_membership.py --predict new_users.csv              用保存的模型给新行打分 / score new rows
 
 Expected / 预期结果
@@ -31,8 +33,8 @@ from common import membership, tables
 
 parser = common.make_parser(__doc__)
 parser.add_argument("--csv", help="用你自己的 CSV 训练，代替生成的数据 / train on your own CSV instead of the generated data")
-parser.add_argument("--label", help="配合 --csv：标签列（0/1 或任意两种取值） / "
-                                    "with --csv: the label column (0/1 or two distinct values)")
+parser.add_argument("--label", help="配合 --csv：标签列，两种或更多种取值（如 0/1、三个品种） / "
+                                    "with --csv: the label column, 2 or more distinct values (0/1, three species...)")
 parser.add_argument("--features", help="配合 --csv：特征列，逗号分隔（不给则用其余所有列） / "
                                        "with --csv: comma-separated feature columns (default: all others)")
 parser.add_argument("--dropna", action="store_true",
@@ -77,7 +79,7 @@ import tensorflow as tf  # noqa: E402
 common.set_seed(args.seed)
 
 # %% 1. 准备数据 / Data (文章 五): activity-log rows → 11 numbers in [0, 1] per user
-if args.csv:  # your own data: numeric columns, one label column with two values (common/tables.py)
+if args.csv:  # your own data: numeric columns, a label column with K ≥ 2 values (common/tables.py)
     data = tables.load_labeled_csv(args.csv, args.label, args.features, args.dropna, args.test_split, args.seed)
     x_all, y_all, feature_names, class_names = data["x"], data["y"], data["names"], data["classes"]
     train_rows, test_rows, ids = data["train_rows"], data["test_rows"], data["ids"]
@@ -137,13 +139,14 @@ elif args.raw_features and not args.csv:
 
 
 # %% 2. 模型 / Model, as in 02: y = softmax(x·W + b); or with one hidden ReLU layer (--hidden)
-def make_weights(n_features, hidden):
+def make_weights(n_features, n_classes, hidden):
+    """One column of W per class: 2 for member / non-member, K for a CSV label with K values."""
     if not hidden:
-        return {"W": tf.Variable(tf.zeros([n_features, 2])), "b": tf.Variable(tf.zeros([2]))}
+        return {"W": tf.Variable(tf.zeros([n_features, n_classes])), "b": tf.Variable(tf.zeros([n_classes]))}
     return {"W1": tf.Variable(tf.random.normal([n_features, hidden], stddev=math.sqrt(2 / n_features))),
             "b1": tf.Variable(tf.zeros([hidden])),
-            "W2": tf.Variable(tf.random.normal([hidden, 2], stddev=math.sqrt(1 / hidden))),
-            "b2": tf.Variable(tf.zeros([2]))}
+            "W2": tf.Variable(tf.random.normal([hidden, n_classes], stddev=math.sqrt(1 / hidden))),
+            "b2": tf.Variable(tf.zeros([n_classes]))}
 
 
 def logits_of(weights, x):
@@ -154,10 +157,10 @@ def logits_of(weights, x):
 
 
 # %% 3. 损失函数 / Loss and 4. training by plain gradient descent
-def train_model(x_train, y_train, hidden, naive_loss, seed, lr, epochs, batch_size):
+def train_model(x_train, y_train, n_classes, hidden, naive_loss, seed, lr, epochs, batch_size):
     """Returns the trained weights as NumPy arrays, by name."""
     tf.random.set_seed(seed)
-    weights = make_weights(x_train.shape[1], hidden)
+    weights = make_weights(x_train.shape[1], n_classes, hidden)
     variables = list(weights.values())
 
     @tf.function
@@ -173,7 +176,7 @@ def train_model(x_train, y_train, hidden, naive_loss, seed, lr, epochs, batch_si
         return loss
 
     x_train = x_train.astype(np.float32)
-    y_onehot = np.eye(2, dtype=np.float32)[y_train]
+    y_onehot = np.eye(n_classes, dtype=np.float32)[y_train]
     fix = "试试 --normalize minmax 或 --normalize zscore / try --normalize minmax or --normalize zscore."
     guard = common.NanGuard(hint=fix if naive_loss else "")
     rng = np.random.default_rng(seed)
@@ -194,11 +197,11 @@ settings = dict(naive_loss=args.raw_features, seed=args.seed, lr=args.lr, epochs
                 batch_size=args.batch_size)
 print("（下面的损失是每轮最后一批的，所以会上下跳 / each loss below is the epoch's last batch, so it jumps around）")
 print("softmax 回归 / softmax regression:")
-weights = train_model(x_train, y_train, 0, **settings)
+weights = train_model(x_train, y_train, len(class_names), 0, **settings)
 mlp_weights = None
 if args.hidden:
     print(f"MLP（{args.hidden} 个隐藏单元）/ MLP with {args.hidden} hidden units:")
-    mlp_weights = train_model(x_train, y_train, args.hidden, **settings)
+    mlp_weights = train_model(x_train, y_train, len(class_names), args.hidden, **settings)
 
 # %% 5. 验证 / Verify (文章: "82% 非会员, 17.9% 会员"), save the model with what it needs
 probabilities = membership.predict_proba(weights, x_test)  # softmax(x·W + b), in NumPy
@@ -209,8 +212,9 @@ for i in range(shown):
     p = probabilities[i]
     guess, actual = int(p.argmax()), int(y_test[i])
     who = f"文件第 {ids[test_rows[i]]} 行 / line {ids[test_rows[i]]}" if args.csv else f"QQ {ids[test_rows[i]]}"
-    print(f"  {who}: P({class_names[0]}) {p[0]:.1%}，P({class_names[1]}) {p[1]:.1%} — 实际 / actual: "
-          f"{class_names[actual]} {'✓' if guess == actual else '✗'}")
+    likeliest = np.argsort(p)[::-1][:3]  # all classes when there are 2 or 3, else the top 3
+    print(f"  {who}: " + "，".join(f"P({class_names[c]}) {p[c]:.1%}" for c in likeliest)
+          + f" — 实际 / actual: {class_names[actual]} {'✓' if guess == actual else '✗'}")
 
 bundle = {"source": "csv" if args.csv else "generated", "raw_features": args.raw_features,
           "input_columns": input_columns, "feature_names": feature_names, "classes": class_names,
@@ -225,14 +229,20 @@ with common.atomic_open(predictions_path, encoding="utf-8-sig", newline="") as f
 print(f"已保存模型、归一化参数和特征列表 / saved model, normalization and feature list: {bundle_path}")
 print(f"测试集每一行的预测 / test predictions, row by row: {predictions_path}")
 
-results = dict(test_accuracy=accuracy, majority=float(max(y_test.mean(), 1 - y_test.mean())),
+# Confusion table: how often each actual class (row) was predicted as each class (column).
+predicted = probabilities.argmax(axis=1)
+confusion = np.zeros((len(class_names), len(class_names)), dtype=int)
+np.add.at(confusion, (y_test, predicted), 1)
+tables.print_confusion(confusion, class_names)
+results = dict(test_accuracy=accuracy, majority=float(np.bincount(y_test).max() / len(y_test)),
+               classes=class_names, confusion=confusion.tolist(),
                normalization=normalize, train_rows=len(y_train), test_rows=len(y_test), **settings)
 if mlp_weights is not None:
     results["mlp_test_accuracy"] = float((membership.predict_proba(mlp_weights, x_test).argmax(axis=1) == y_test).mean())
     print(f"MLP（{args.hidden} 个隐藏单元）测试准确率 / MLP ({args.hidden} hidden units) test accuracy: "
           f"{results['mlp_test_accuracy']:.4f}，softmax 回归 / vs softmax: {accuracy:.4f}")
-print(f"（总是猜占多数的那一类，也能得到 {results['majority']:.4f} / "
-      f"always guessing the larger class would give {results['majority']:.4f}）")
+print(f"（总是猜最常见的那一类，也能得到 {results['majority']:.4f} / "
+      f"always guessing the most common class would give {results['majority']:.4f}）")
 print(f"测试准确率 / test accuracy: {accuracy:.4f}")
 if not args.csv:  # the generator knows the true probabilities: the best any model could do
     bayes = membership.bayes_member_probability({k: v[test_rows] for k, v in table.items()})

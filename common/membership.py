@@ -190,10 +190,11 @@ def score_csv(bundle_path, path, dropna=False):
     target = Path(path).with_suffix(".predictions.csv")
     with atomic_open(target, encoding="utf-8-sig", newline="") as f:  # -sig: Excel reads UTF-8
         writer = csv.writer(f)
-        writer.writerow(header + [f"p_{c}" for c in bundle["classes"]])
+        writer.writerow(header + [f"p_{c}" for c in bundle["classes"]] + ["predicted"])
         for i, row in enumerate(rows):
             p = probabilities.get(i)
-            writer.writerow(row + ([f"{v:.6f}" for v in p] if p is not None else [""] * len(bundle["classes"])))
+            writer.writerow(row + ([f"{v:.6f}" for v in p] + [bundle["classes"][int(np.argmax(p))]] if p is not None
+                                   else [""] * (len(bundle["classes"]) + 1)))
     blank = len(rows) - len(kept)
     skipped_zh = f"（{blank} 行有缺失值，概率留空）" if blank else ""
     skipped = f" ({blank} with missing values left blank)" if blank else ""

@@ -1,6 +1,7 @@
 """Your own CSV for 05: read it carefully, check it, split it. One clear message per fault."""
 import csv
 import math
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import numpy as np
 from .errors import fail
 
 MISSING = {"", "na", "nan", "null", "none", "?"}
+MAX_CLASSES = 100  # more label values than this is a measurement column, not classes
 
 
 def read_csv(path):
@@ -44,9 +46,6 @@ def read_csv(path):
 def column_values(header, rows, name):
     index = header.index(name)
     return [row[index].strip() if index < len(row) else "" for row in rows]
-
-
-MISSING = {"", "na", "nan", "null", "none", "?"}
 
 
 def rows_without_missing(header, rows, names, path, dropna):
@@ -89,10 +88,10 @@ def stratified_split(labels, share, rng):
 
 
 def load_labeled_csv(path, label, features=None, dropna=False, test_split=0.2, seed=0):
-    """Feature matrix, 0/1 labels and a stratified train/test split from a CSV with a label column.
+    """Feature matrix, class numbers 0..K-1 and a stratified train/test split from a CSV with a label column.
 
-    Returns a dict: x, y, names (feature columns), classes (the two label values), ids (file line
-    numbers), train_rows, test_rows.
+    Returns a dict: x, y, names (feature columns), classes (the K ≥ 2 label values; numbers in
+    numeric order), ids (file line numbers), train_rows, test_rows.
     """
     if not label:
         fail("用 --csv 时要用 --label 指出标签列 / --csv needs --label COLUMN (the column to predict)")
@@ -117,18 +116,45 @@ def load_labeled_csv(path, label, features=None, dropna=False, test_split=0.2, s
         bad = [i for i, v in zip(kept, labels_text) if v.lower() in MISSING]
         fail(f"标签有缺失 / {path}: label '{label}' is missing on file lines {', '.join(str(i + 2) for i in bad[:10])}"
              + ("" if dropna else "; fill them in or pass --dropna"))
-    classes = sorted(set(labels_text), key=lambda v: (v not in ("0", "1"), v))
-    if len(classes) != 2:
-        fail(f"标签必须正好有两种取值 / label '{label}' has {len(classes)} distinct value(s) ({', '.join(classes[:5])}); "
-             f"this demo needs exactly two classes")
+    values = set(labels_text)
+    if all(v.lstrip("-").isdigit() for v in values):  # numbered classes: 2 before 10
+        classes = sorted(values, key=int)
+    else:
+        classes = sorted(values)
+    if len(classes) < 2:
+        fail(f"标签至少要有两种取值 / label '{label}' has {len(classes)} distinct value ({', '.join(classes)}): "
+             f"there is nothing to tell apart")
+    if len(classes) > MAX_CLASSES:
+        fail(f"标签有 {len(classes)} 种取值，太多了 / label '{label}' has {len(classes)} distinct values "
+             f"(at most {MAX_CLASSES}): is it a measurement rather than a class? Pick the column to predict "
+             f"with --label")
     y_all = np.array([classes.index(v) for v in labels_text])
-    smallest = min(np.bincount(y_all))
+    smallest = min(np.bincount(y_all, minlength=len(classes)))
     if smallest < 2 or len(y_all) < 10:
         fail(f"{path}: 数据太少 / too few rows to train and test ({len(y_all)} rows, {smallest} in the "
-             f"smaller class); need at least 10 rows and 2 of each class")
+             f"smallest class); need at least 10 rows and 2 of each class")
     train_rows, test_rows = stratified_split(y_all, test_split, np.random.default_rng(seed))
-    print(f"{path}：{len(y_all)} 行，特征 {', '.join(names)}；标签列 '{label}'（{classes[0]} / {classes[1]}）；"
+    print(f"{path}：{len(y_all)} 行，特征 {', '.join(names)}；标签列 '{label}'，{len(classes)} 类（{' / '.join(classes)}）；"
           f"留出 {len(test_rows)} 行做测试\n  / {len(y_all)} rows, features {', '.join(names)}; label '{label}'; "
           f"{len(test_rows)} held out for testing")
     return dict(x=x_all, y=y_all, names=names, classes=classes, ids=[str(i + 2) for i in kept],
                 train_rows=train_rows, test_rows=test_rows)
+
+
+def _width(text):
+    """Columns a text takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _pad(text, width):
+    return " " * (width - _width(text)) + str(text)
+
+
+def print_confusion(confusion, class_names):
+    """The confusion table (rows: actual class, columns: predicted) and each class's accuracy."""
+    width = max(6, *(_width(name) for name in class_names)) + 2
+    print("混淆表（行：实际类别，列：预测类别）/ confusion table (rows: actual, columns: predicted):")
+    print(_pad("", width) + "".join(_pad(name, width) for name in class_names) + "   每类准确率 / per-class accuracy")
+    for name, row in zip(class_names, confusion):
+        share = row[list(class_names).index(name)] / row.sum() if row.sum() else float("nan")
+        print(_pad(name, width) + "".join(_pad(count, width) for count in row) + f"   {share:8.1%}")

@@ -3,6 +3,7 @@ import csv
 import json
 import re
 
+import numpy as np
 import pytest
 
 from conftest import run_script
@@ -116,6 +117,8 @@ def test_predict_refuses_other_columns(tmp_path):
     ("non-numeric", "a,b,label\n1,x,0\n2,y,1\n", "column 'b' is not numeric"),
     ("missing values", "a,b,label\n1,2,0\n,4,1\n5,6,0\n7,,1\n", "missing values in 2 row(s) (file lines 3, 5)"),
     ("one class", "a,b,label\n1,2,1\n3,4,1\n5,6,1\n", "has 1 distinct value"),
+    ("a measurement as label", "a,label\n" + "".join(f"{i},{i * 0.37:.2f}\n" for i in range(150)),
+     "has 150 distinct values"),
     ("semicolons", "a;b;label\n1;2;0\n3;4;1\n", "separated by semicolons"),
     ("duplicate columns", "a,a,label\n1,2,0\n3,4,1\n", "duplicate column names: a"),
     ("two rows", "a,b,label\n1,2,0\n3,4,1\n", "too few rows"),
@@ -181,3 +184,30 @@ def test_predict_on_activity_logs_follows_the_same_missing_value_rule(tmp_path):
     assert refused.returncode == 2 and "missing values in 1 row(s) (file lines 3)" in refused.stderr
     scored = run_script("05_membership.py", "--predict", logs, "--dropna", "--out-dir", tmp_path / "out")
     assert scored.returncode == 0 and "scored 2 rows (1 with missing values left blank)" in scored.stdout
+
+
+def test_three_class_csv_gets_a_softmax_over_three_and_a_confusion_table(tmp_path):
+    """Softmax regression is multi-class: three flower species, Chinese names, one model."""
+    rng = np.random.default_rng(0)
+    centres = {"山鸢尾": (5.0, 3.4, 1.5), "变色鸢尾": (5.9, 2.8, 4.3), "维吉尼亚鸢尾": (6.6, 3.0, 5.6)}
+    rows = [[f"{v + rng.normal(0, 0.3):.1f}" for v in centres[name]] + [name]
+            for i in range(150) for name in [list(centres)[i % 3]]]
+    data = _write_csv(tmp_path / "flowers.csv", ["花萼长", "花萼宽", "花瓣长", "品种"], rows)
+    result = run_script("05_membership.py", "--csv", data, "--label", "品种", "--out-dir", tmp_path / "out")
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads((tmp_path / "out" / "05_membership.json").read_text(encoding="utf-8"))
+    assert sorted(results["classes"]) == sorted(centres) and results["test_accuracy"] >= 0.85
+    confusion = np.array(results["confusion"])
+    assert confusion.shape == (3, 3) and confusion.sum() == 30  # 20% of each class held out
+    assert np.trace(confusion) / confusion.sum() == pytest.approx(results["test_accuracy"])
+    assert "混淆表" in result.stdout and "confusion table" in result.stdout and "3 类" in result.stdout
+
+    scored = run_script("05_membership.py", "--predict", data, "--out-dir", tmp_path / "out")
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    with open(tmp_path / "flowers.predictions.csv", encoding="utf-8-sig") as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 150
+    for row in table:
+        p = {name: float(row[f"p_{name}"]) for name in centres}
+        assert sum(p.values()) == pytest.approx(1, abs=1e-5) and row["predicted"] == max(p, key=p.get)
+    assert np.mean([row["predicted"] == row["品种"] for row in table]) >= 0.85
