@@ -489,4 +489,5 @@ print(f"训练到第 {run.step} 步：本次 {minutes:.1f} 分钟，累计 {run.
       f"trained to step {run.step} in {minutes:.1f} min ({run.minutes:.1f} min in all runs)")
 if not interrupted:  # (after Ctrl-C, run.finish() has said how to resume)
     print(f"评估 / evaluate with: python 08_cifar10_eval.py --train-dir {train_dir}")
-raise SystemExit(run.exit_code if interrupted else 0)  # 130 after Ctrl-C, 143 after SIGTERM
+if interrupted:
+    raise SystemExit(run.exit_code)  # 130 after Ctrl-C, 143 after SIGTERM

@@ -167,20 +167,19 @@ if not args.watch:
     if path is None:
         fail(f"还没有检查点，请先运行 07 / no checkpoint in {train_dir} yet: run 07_cifar10_train.py first (or pass --train-dir)")
     evaluate(*prepare(), path)
-    raise SystemExit(0)
-
-print(f"每 {args.interval:g} 秒查看一次 {train_dir}（Ctrl-C 停止）/ "
-      f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
-seen, evaluations, prepared = None, 0, None
-try:
-    while args.max_evals is None or evaluations < args.max_evals:
-        path = latest()
-        if path is not None and path != seen:
-            prepared = prepared or prepare()
-            evaluate(*prepared, path)
-            seen, evaluations = path, evaluations + 1
-            continue
-        time.sleep(args.interval)
-except KeyboardInterrupt:
-    print("已停止 / stopped (Ctrl-C)")
-    raise SystemExit(130)
+else:  # --watch: evaluate each new checkpoint while 07 trains
+    print(f"每 {args.interval:g} 秒查看一次 {train_dir}（Ctrl-C 停止）/ "
+          f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
+    seen, evaluations, prepared = None, 0, None
+    try:
+        while args.max_evals is None or evaluations < args.max_evals:
+            path = latest()
+            if path is not None and path != seen:
+                prepared = prepared or prepare()
+                evaluate(*prepared, path)
+                seen, evaluations = path, evaluations + 1
+                continue
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print("已停止 / stopped (Ctrl-C)")
+        raise SystemExit(130)

@@ -450,28 +450,27 @@ if not (args.generate or args.evaluate):
               epochs=args.epochs, lr=args.lr, jit=args.jit == "on", seed=args.seed, minutes=args.minutes,
               sample_every=args.sample_every)
     train(*load_corpus(), hp)
-    raise SystemExit(0)
-
-trained = load_trained()
-if trained is None:
-    # Training takes about half an hour on a laptop CPU: never start it by surprise.
-    fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 30 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
-         f"  python 09_poem_rnn.py" + (f" --corpus {args.corpus}" if args.corpus else "")
-         + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
-         f"no trained model in {train_dir} yet. Train one first with the command above (about "
-         f"30 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
-model, vocab, config = trained
-if args.evaluate:
-    figures = evaluate(model, vocab, *load_corpus(), np.random.default_rng(args.seed))
-    common.save_results("09_poem_rnn_evaluate", common.output_dir(args.out_dir), **figures)
-if args.generate:
-    free = config["corpus"] != "tang"
-    to_simplified = to_simplified_converter()
-    starts = start_characters(vocab, args.start, args.acrostic, args.lines, to_simplified)
-    lines = len(starts) if args.acrostic else args.lines
-    poems = write_poems(model, vocab, args.generate, np.random.default_rng(args.seed), form=args.form,
-                        lines=lines, starts=starts, free=free, temperature=args.temperature, top_k=args.top_k,
-                        rhyme=args.rhyme, repeats=args.repeats)
-    for i, poem in enumerate(poems, 1):
-        poem = to_simplified(poem) if args.script == "simplified" else poem  # the model writes as it read
-        print(f"\n[{i}]\n" + (poem if free else show(poem)))
+else:  # --generate / --evaluate: use the model an earlier run trained
+    trained = load_trained()
+    if trained is None:
+        # Training takes about half an hour on a laptop CPU: never start it by surprise.
+        fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 30 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
+             f"  python 09_poem_rnn.py" + (f" --corpus {args.corpus}" if args.corpus else "")
+             + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
+             f"no trained model in {train_dir} yet. Train one first with the command above (about "
+             f"30 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
+    model, vocab, config = trained
+    if args.evaluate:
+        figures = evaluate(model, vocab, *load_corpus(), np.random.default_rng(args.seed))
+        common.save_results("09_poem_rnn_evaluate", common.output_dir(args.out_dir), **figures)
+    if args.generate:
+        free = config["corpus"] != "tang"
+        to_simplified = to_simplified_converter()
+        starts = start_characters(vocab, args.start, args.acrostic, args.lines, to_simplified)
+        lines = len(starts) if args.acrostic else args.lines
+        poems = write_poems(model, vocab, args.generate, np.random.default_rng(args.seed), form=args.form,
+                            lines=lines, starts=starts, free=free, temperature=args.temperature, top_k=args.top_k,
+                            rhyme=args.rhyme, repeats=args.repeats)
+        for i, poem in enumerate(poems, 1):
+            poem = to_simplified(poem) if args.script == "simplified" else poem  # the model writes as it read
+            print(f"\n[{i}]\n" + (poem if free else show(poem)))
