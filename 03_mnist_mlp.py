@@ -5,28 +5,31 @@ What it shows
   softmax, written with Keras 3. Dropout keeps the net from memorising the training set;
   the learning rate falls smoothly (cosine) so the last epochs polish the weights.
 
-Run
-  python 03_mnist_mlp.py                     (≈30 s on a 2-core laptop CPU)
+Run / 运行
+  python 03_mnist_mlp.py                     半分钟左右 / about half a minute on a 2-core CPU
 
-Expected
-  test accuracy: 0.98xx (article's feed-forward version: 97%)
+Expected / 预期结果
+  测试准确率 0.98xx（文章的前馈网络：97%）
+  test accuracy: 0.98xx (the article's feed-forward version: 97%)
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
-import argparse
 import time
 
 import numpy as np
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--epochs", type=common.positive_int, default=8)
-parser.add_argument("--batch-size", type=common.positive_int, default=128)
-parser.add_argument("--lr", type=common.positive_float, default=2e-3, help="peak Adam learning rate")
-parser.add_argument("--hidden", type=common.positive_int, default=512, help="units in each of the two hidden layers")
+parser = common.make_parser(__doc__)
+parser.add_argument("--epochs", type=common.positive_int, default=8,
+                    help="训练几轮（每轮用完全部训练图片一次） / passes over the training images")
+parser.add_argument("--batch-size", type=common.positive_int, default=128, help="每批的图片数 / images per batch")
+parser.add_argument("--lr", type=common.positive_float, default=2e-3,
+                    help="Adam 的最大学习率（之后按余弦下降） / peak Adam learning rate (then cosine decay)")
+parser.add_argument("--hidden", type=common.positive_int, default=512,
+                    help="两个隐藏层各有多少个单元 / units in each of the two hidden layers")
 parser.add_argument("--max-train", type=common.positive_int, default=None,
-                    help="use only N training images (quick tries)")
+                    help="只用前 N 张训练图片（快速试一试；默认全部） / use only N training images (quick tries)")
 common.add_common_args(parser)
-args = parser.parse_args()
+args = common.parse_args(parser)
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
@@ -64,8 +67,8 @@ model.compile(optimizer=keras.optimizers.Adam(schedule),
 # %% 4. 训练 / Train, printing the test accuracy after every epoch (文章: "每 50 步打印一次准确率")
 class PrintTestAccuracy(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
-        print(f"epoch {epoch + 1} (step {(epoch + 1) * steps_per_epoch}): loss {logs['loss']:.4f}"
-              f"  test accuracy {logs['val_accuracy']:.4f}", flush=True)
+        print(f"第 {epoch + 1} 轮 / epoch {epoch + 1}（第 {(epoch + 1) * steps_per_epoch} 步 / step）："
+              f"损失 loss {logs['loss']:.4f}  测试准确率 / test accuracy {logs['val_accuracy']:.4f}", flush=True)
 
 
 start = time.time()
@@ -73,7 +76,7 @@ history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.ep
                     validation_data=(x_test, y_test), verbose=0,  # a NaN stops here (exit 1)
                     callbacks=[PrintTestAccuracy(), common.NanGuardCallback(args.batch_size)])
 train_seconds = time.time() - start
-print(f"trained {args.epochs} epochs in {train_seconds:.1f} s")
+print(f"训练 {args.epochs} 轮，用时 {train_seconds:.1f} 秒 / trained {args.epochs} epochs in {train_seconds:.1f} s")
 
 # %% 5. 验证 / Verify: curve, a few predictions, saved model, final accuracy
 out = common.output_dir(args.out_dir)
@@ -89,12 +92,12 @@ common.save_figure(fig, "03_mnist_mlp_curve", out)
 
 probabilities = keras.ops.softmax(model.predict(x_test[:3], verbose=0)).numpy()
 for i in range(3):
-    print(f"image {i} (label {y_test[i]}): predicted {probabilities[i].argmax()} "
-          f"({probabilities[i].max():.1%})")
+    print(f"第 {i} 张测试图片（标签 {y_test[i]}）/ image {i} (label {y_test[i]}): "
+          f"预测 / predicted {probabilities[i].argmax()} ({probabilities[i].max():.1%})")
 common.save_keras_model(model, out / "03_mnist_mlp.keras")
-print(f"saved model: {out / '03_mnist_mlp.keras'}")
+print(f"已保存模型 / saved model: {out / '03_mnist_mlp.keras'}")
 _, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 common.save_results("03_mnist_mlp", out, test_accuracy=test_accuracy, curve=history.history["val_accuracy"],
                     train_seconds=train_seconds, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                     hidden=args.hidden, seed=args.seed)
-print(f"test accuracy: {test_accuracy:.4f}")
+print(f"测试准确率 / test accuracy: {test_accuracy:.4f}")

@@ -25,6 +25,6 @@ class EpochReport(keras.callbacks.Callback):
         accuracy = float((predicted == self.y_test).mean())
         self.curve.append(accuracy)
         self.seconds.append(training_time)
-        print(f"epoch {epoch + 1}: test accuracy {accuracy:.4f}, training time {training_time:.1f} s",
-              flush=True)
+        print(f"第 {epoch + 1} 轮 / epoch {epoch + 1}：测试准确率 / test accuracy {accuracy:.4f}，"
+              f"训练用时 / training time {training_time:.1f} s", flush=True)
         self.evaluating += time.perf_counter() - started

@@ -23,7 +23,7 @@ def tiny(tmp_path_factory):
 
 def accuracy_of(stdout, out=None, name=None):
     """The printed line (for people) and, where given, the results JSON (for programs) agree."""
-    match = re.search(r"^test accuracy: ([\d.]+)$", stdout, re.M)
+    match = re.search(r"^测试准确率 / test accuracy: ([\d.]+)$", stdout, re.M)
     assert match, stdout[-2000:]
     if out is not None:
         results = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
@@ -37,9 +37,10 @@ def test_02_softmax_tiny(tiny):
     result = run_script("02_mnist_softmax.py", "--data-dir", data, "--out-dir", out,
                         "--steps", 30, "--eval-every", 10, "--batch-size", 50)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert re.search(r"step\s+10 .*test accuracy", result.stdout)
-    assert "image 0 (label" in result.stdout and "W[300:303]" in result.stdout
-    assert re.search(r"one-hot vector: \[[01 ]+\]", result.stdout) and "hesitates on" in result.stdout
+    assert re.search(r"第\s+10 步 / step .*测试准确率 / test accuracy", result.stdout)
+    assert "图 0（标签" in result.stdout and "image 0 (label" in result.stdout and "W[300:303]" in result.stdout
+    assert re.search(r"one-hot 向量 / its label \d as a one-hot vector: \[[01 ]+\]", result.stdout)
+    assert "模型拿不准的一张图" in result.stdout and "hesitates on" in result.stdout
     assert 0 <= accuracy_of(result.stdout, out, "02_mnist_softmax") <= 1
     for name in ("02_mnist_softmax_curve.png", "02_mnist_softmax_weights.png", "02_mnist_softmax.keras"):
         assert (out / name).stat().st_size > 0
@@ -70,7 +71,7 @@ def test_03_mlp_tiny(tiny):
     result = run_script("03_mnist_mlp.py", "--data-dir", data, "--out-dir", out, "--epochs", 2,
                         "--hidden", 32)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "epoch 2 (step" in result.stdout
+    assert "第 2 轮 / epoch 2（第" in result.stdout
     accuracy_of(result.stdout)
     assert (out / "03_mnist_mlp.keras").exists() and (out / "03_mnist_mlp_curve.png").exists()
 
@@ -87,7 +88,8 @@ def test_04_cnn_trains_and_reads_pictures(tiny, tmp_path):
     data, out = tiny
     result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", out, "--epochs", 2)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert re.search(r"^epoch 2: test accuracy [\d.]+, training time [\d.]+ s$", result.stdout, re.M)
+    assert re.search(r"^第 2 轮 / epoch 2：测试准确率 / test accuracy [\d.]+，训练用时 / training time [\d.]+ s$",
+                     result.stdout, re.M)
     accuracy_of(result.stdout, out, "04_mnist_cnn")
     assert (out / "04_mnist_cnn.keras").exists() and (out / "04_mnist_cnn_curve.png").exists()
 
@@ -107,7 +109,7 @@ def test_04_cnn_trains_and_reads_pictures(tiny, tmp_path):
     result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", out,
                         "--image", *[tmp_path / p for p in pictures])
     assert result.returncode == 2  # four pictures could not be read
-    assert "using saved model" in result.stdout and "Traceback" not in result.stderr
+    assert "使用已保存的模型 / using saved model" in result.stdout and "Traceback" not in result.stderr
     line = r": (\d) \(([\d.]+)%\), (\d) \([\d.]+%\), (\d) \([\d.]+%\)$"
     dark = re.search("dark_on_light.png" + line, result.stdout, re.M)
     light = re.search("light_on_dark.jpg" + line, result.stdout, re.M)
