@@ -225,6 +225,7 @@ def load_tang_poems(data_dir=None):
                      validate=read_poem_file, max_bytes=TANG_MAX_BYTES, on_mismatch=differ.append)
         poems.extend(read_poem_file(path))
     if differ:  # one line, not 58: an edited or other release's copy is allowed
-        print(f"warning: {len(differ)} of {len(TANG_FILES)} poem files in {folder} differ from release "
+        print(f"注意：{folder} 里 {len(TANG_FILES)} 个唐诗文件中有 {len(differ)} 个与 2.0.1 版不同，仍然使用 / "
+              f"warning: {len(differ)} of {len(TANG_FILES)} poem files in {folder} differ from release "
               f"2.0.1 (common/checksums/); using them anyway", file=sys.stderr)
     return poems

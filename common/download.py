@@ -105,7 +105,8 @@ def _offline_help(filename, target):
 
 
 def _warn_mismatch(path):
-    print(f"warning: {path} differs from the official file's checksum; using it anyway", file=sys.stderr)
+    print(f"注意：{path} 的校验和与官方文件不同，仍然使用它 / warning: {path} differs from the official "
+          f"file's checksum; using it anyway", file=sys.stderr)
 
 
 def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=30,
