@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 # The default trains longer than the article, with the loss averaged over the batch (so the
-# learning rate does not depend on the batch size); that is what lifts it above the article's 0.9252.
+# learning rate does not depend on the batch size).
 ARTICLE = dict(lr=0.01, steps=500, batch_size=50, loss_sum=True)
 parser = common.make_parser(__doc__)
 parser.add_argument("--steps", type=common.positive_int, default=5000,

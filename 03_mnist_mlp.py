@@ -27,7 +27,8 @@ parser.add_argument("--lr", type=common.positive_float, default=2e-3,
 parser.add_argument("--hidden", type=common.positive_int, default=512,
                     help="两个隐藏层各有多少个单元 / units in each of the two hidden layers")
 parser.add_argument("--max-train", type=common.positive_int, default=None,
-                    help="只用前 N 张训练图片（快速试一试；默认全部） / use only N training images (quick tries)")
+                    help="只用前 N 张训练图片（快速试一试；默认全部） / "
+                         "use only N training images (quick tries; default: all)")
 common.add_common_args(parser)
 args = common.parse_args(parser)
 

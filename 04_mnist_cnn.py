@@ -57,7 +57,8 @@ parser.add_argument("--filters", type=common.positive_int, nargs=2, default=None
                     help="两层卷积各有几个卷积核（默认 fast 16 48、article 32 64） / "
                          "filters of the two convolutions (default: 16 48 fast, 32 64 article)")
 parser.add_argument("--max-train", type=common.positive_int, default=None,
-                    help="只用前 N 张训练图片（快速试一试；默认全部） / use only N training images (quick tries)")
+                    help="只用前 N 张训练图片（快速试一试；默认全部） / "
+                         "use only N training images (quick tries; default: all)")
 parser.add_argument("--image", nargs="+", metavar="PATH",
                     help="识别这些图片里的数字 / predict the digit in these pictures")
 parser.add_argument("--batchnorm", action="store_true",

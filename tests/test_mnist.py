@@ -72,7 +72,7 @@ def test_03_mlp_tiny(tiny):
                         "--hidden", 32)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "第 2 轮 / epoch 2（第" in result.stdout
-    accuracy_of(result.stdout)
+    assert 0 <= accuracy_of(result.stdout, out, "03_mnist_mlp") <= 1
     assert (out / "03_mnist_mlp.keras").exists() and (out / "03_mnist_mlp_curve.png").exists()
 
 
@@ -173,14 +173,14 @@ def test_04_damaged_saved_model_says_retrain(tiny, tmp_path):
 def test_02_real_mnist_reaches_92_percent(tmp_path):
     result = run_script("02_mnist_softmax.py", "--out-dir", tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert accuracy_of(result.stdout) >= 0.92
+    assert accuracy_of(result.stdout, tmp_path, "02_mnist_softmax") >= 0.92
 
 
 @pytest.mark.skipif(not HAS_REAL_MNIST, reason="real MNIST not in TFDEMOS_DATA_DIR")
 def test_03_real_mnist_reaches_98_percent(tmp_path):
     result = run_script("03_mnist_mlp.py", "--out-dir", tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert accuracy_of(result.stdout) >= 0.98
+    assert accuracy_of(result.stdout, tmp_path, "03_mnist_mlp") >= 0.98
 
 
 def test_mnist_speed_bench_takes_a_lone_flag_after_args():

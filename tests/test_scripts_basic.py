@@ -48,6 +48,20 @@ def test_help_answers_without_tensorflow(script, tmp_path):
     assert "usage:" in result.stdout
 
 
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_is_bilingual_with_defaults_and_examples(script):
+    """Every flag has a Chinese and an English explanation; defaults show; Run / Expected follow."""
+    text = run_script(script, "--help").stdout
+    options, examples = text.split("参数 / options:")[1].split("Run / 运行")
+    blocks = re.split(r"\n(?=  -)", options.strip())
+    assert len(blocks) >= 4, options
+    for block in blocks:
+        flag = block.split()[0]
+        assert re.search(r"[\u4e00-\u9fff]", block) and re.search(r"/\s+[A-Za-z]", block), f"{script} {flag}: {block}"
+    assert "（默认 / default: " in options
+    assert "Expected / 预期结果" in examples and f"python {script}" in examples
+
+
 def test_quiet_start_without_tensorflow_noise(tmp_path):
     result = run_script("01_linear_fit.py", "--out-dir", tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": None})
     assert result.returncode == 0, result.stderr[-2000:]
