@@ -31,7 +31,6 @@ import argparse
 import json
 import re
 import time
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -421,8 +420,6 @@ def evaluate(model, vocab, train_poems, valid_poems, rng):
 
     def percent(value):
         return "      —" if value is None else f"{value:7.1%}"
-    def width(text):  # columns on a terminal: Chinese characters and ，。 take two
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     print(f"生成的 {len(poems)} 首绝句与语料里的 {len(real):,} 首对比（押韵按中华新韵，今音）\n"
           f"  / {len(poems)} generated 绝句 against {len(real):,} in the corpus (rhyme: 中华新韵, modern reading):")
     rows = [("form", "格式对（四句等长，，。到位）", "form (4 equal lines, ，。 in place)"),
@@ -432,12 +429,12 @@ def evaluate(model, vocab, train_poems, valid_poems, rng):
             ("first_line_7", "七言首句也入韵", "7-character: line 1 rhymes as well"),
             ("repeated_rhyme", "第 2、4 句韵脚是同一个字", "lines 2 and 4 end on the same character"),
             ("inline_repeat", "一句里有重复的字（叠字除外）", "lines with a character twice (not AA)")]
-    column = max(width(f"{zh} / {en}") for _, zh, en in rows) + 2
+    column = max(common.display_width(f"{zh} / {en}") for _, zh, en in rows) + 2
     for key, zh, en in rows:
         label = f"{zh} / {en}"
         compared = (f"   语料 / corpus {percent(theirs[key])}" if key in theirs
                     else "   （目标 / target < 5%）" if key == "copied" else "")
-        print(f"  {label}{' ' * (column - width(label))}{percent(ours[key])}{compared}")
+        print(f"  {label}{' ' * (column - common.display_width(label))}{percent(ours[key])}{compared}")
     return dict(validation_loss=model_loss, bigram_loss=bigram, copied_lines=ours["copied"],
                 repeated_line_poems=ours["repeated_line"], generated=ours, corpus=theirs)
 

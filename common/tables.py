@@ -1,12 +1,12 @@
 """Your own CSV for 05: read it carefully, check it, split it. One clear message per fault."""
 import csv
 import math
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 from .errors import fail
+from .utils import display_width
 
 MISSING = {"", "na", "nan", "null", "none", "?"}
 MAX_CLASSES = 100  # more label values than this is a measurement column, not classes
@@ -141,18 +141,13 @@ def load_labeled_csv(path, label, features=None, dropna=False, test_split=0.2, s
                 train_rows=train_rows, test_rows=test_rows)
 
 
-def _width(text):
-    """Columns a text takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
-
 def _pad(text, width):
-    return " " * (width - _width(text)) + str(text)
+    return " " * (width - display_width(text)) + str(text)
 
 
 def print_confusion(confusion, class_names):
     """The confusion table (rows: actual class, columns: predicted) and each class's accuracy."""
-    width = max(6, *(_width(name) for name in class_names)) + 2
+    width = max(6, *(display_width(name) for name in class_names)) + 2
     print("混淆表（行：实际类别，列：预测类别）/ confusion table (rows: actual, columns: predicted):")
     print(_pad("", width) + "".join(_pad(name, width) for name in class_names) + "   每类准确率 / per-class accuracy")
     for name, row in zip(class_names, confusion):

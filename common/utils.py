@@ -1,7 +1,8 @@
-"""Seeds, output folder, PNG figures, command-line text."""
+"""Seeds, output folder, PNG figures, command-line text, terminal widths."""
 import os
 import random
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,11 @@ def plt_headless():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
+def display_width(text):
+    """Columns a text takes on a terminal: Chinese characters and full-width ，。 take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
 def argv_text(text):
