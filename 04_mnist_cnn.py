@@ -2,17 +2,16 @@
 
 What it shows
   A convolutional net looks at small patches (strokes, corners) instead of single pixels.
-  Two versions of the lesson:
-  --model article   the CNN the article points to (TensorFlow's official cnn_mnist tutorial:
-                    conv 5×5·32 → pool → conv 5×5·64 → pool → dense 1024 → dropout → 10),
-                    trained the plain way (Adam, fixed learning rate, batches of 100).
-  --model fast      (default) the same idea made fast for a laptop CPU: convolutions on a 14×14
-                    grid, few filters where they cost most, warm-up + cosine learning rate, one
-                    in-memory data stream, every image moved by up to 2 pixels each time it is
-                    seen (augmentation), and weight averaging (EMA). Each trick says why beside
-                    it below; their measured effects are in docs/benchmarks.md.
-  After every epoch it prints the test accuracy and the seconds spent training so far. Then it
-  can read your own handwriting (section 6).
+  Two recipes, one row each of the RECIPES table below (--model):
+  article   the CNN the article points to (TensorFlow's official cnn_mnist tutorial: conv 5×5·32 →
+            pool → conv 5×5·64 → pool → dense 1024 → dropout → 10), trained the plain way (Adam,
+            fixed learning rate, batches of 100).
+  fast      (default) the same idea made fast for a laptop CPU: convolutions on a 14×14 grid, few
+            filters where they cost most, warm-up + cosine learning rate, every image moved by up to
+            2 pixels each time it is seen (augmentation), weight averaging (EMA). Each knob says why
+            beside it; measured effects, and what was tried and dropped: docs/benchmarks.md.
+  Both read their batches from one in-memory stream. After every epoch it prints the test accuracy
+  and the seconds spent training so far; then it can read your own handwriting (section 8).
 
 Run / 运行
   python 04_mnist_cnn.py                            训练并保存模型，约 1 分钟 / train and save (≈1 min)
@@ -30,15 +29,28 @@ import common  # first: from here on every fault ends in one clear message (comm
 
 import numpy as np
 
-# Each model's own recipe; a flag given on the command line overrides it.
+# %% 0. 配方 / The recipes: every knob in one table; a flag (--epochs, --lr, ...) overrides one
+FAST = dict(
+    network="fast",  # fast_model below: 3×3 convolutions on a 14×14 grid
+    filters=(16, 48),  # few in the first convolution: it sees 4x the positions of the second, so its filters cost most
+    dense=256, dropout=0.25,  # 256 (not 128) and dropout 0.25 (not 0.5): learns faster in the first epochs
+    batchnorm=False,  # --batchnorm: BatchNorm after each convolution, slower on a small CPU
+    epochs=15,  # 99.0% comes after 2; the longer cosine ends higher (Expected, above)
+    batch_size=240,  # divides the 60,000 images; bigger batches mean fewer (costly) steps on a CPU
+    lr=0.008,  # Adam's peak rate: high, which the warm-up makes safe
+    schedule="cosine", warmup=0.02, warmup_from=20,  # climb from lr/20 to lr in 2% of the steps, then a cosine to 0
+    use_ema=True, ema_momentum=0.99,  # test and save the weights' average over ≈100 steps: steadier than the last
+    shift=2,  # move each image by up to 2 pixels, anew each time (2, not 1: makes up for the small net)
+    steps_per_call=20,  # up to 20 steps per call from Python: per-call overhead dominates a small model on 2 cores
+    prefetch=4,  # batches made ahead; a fixed small buffer, as AUTOTUNE made fit() return late
+)
 RECIPES = {
-    # fast: 240 divides the 60,000 images, and bigger batches mean fewer (costly) steps on a CPU.
-    # filters: few (16) in the first convolution, which sees 4x the positions of the second, so
-    # its filters cost most; shift 2 (not 1) makes up for the smaller net's final accuracy.
-    "fast": dict(epochs=15, batch_size=240, lr=0.008, shift=2, filters=(16, 48)),
-    # article: the tutorial's batch and filters; Adam's usual rate
-    "article": dict(epochs=3, batch_size=100, lr=0.001, shift=0, filters=(32, 64)),
+    "fast": FAST,
+    # article: the tutorial's net, filters and batch; Adam's usual rate, fixed; no augmentation, no EMA
+    "article": dict(FAST, network="article", filters=(32, 64), dense=1024, dropout=0.4, epochs=3, batch_size=100,
+                    lr=0.001, schedule="constant", use_ema=False, shift=0),
 }
+
 parser = common.make_parser(__doc__)
 parser.add_argument("--model", choices=list(RECIPES), default="fast",
                     help="fast：为 CPU 调过的网络；article：官方 cnn_mnist 教程的网络 / "
@@ -71,9 +83,11 @@ parser.add_argument("--retrain", action="store_true",
                     help="已有保存的模型也重新训练 / train even if a saved model exists")
 common.add_common_args(parser)
 args = common.parse_args(parser)
-recipe = {key: default if getattr(args, key) is None else getattr(args, key)
-          for key, default in RECIPES[args.model].items()}
-if args.model == "article" and recipe["shift"]:
+recipe = dict(RECIPES[args.model])
+recipe.update({knob: getattr(args, knob) for knob in ("epochs", "batch_size", "lr", "shift", "filters", "batchnorm")
+               if getattr(args, knob) is not None})
+name = "04_mnist_cnn" if args.model == "fast" else "04_mnist_cnn_article"  # each recipe keeps its own files
+if recipe["shift"] and not RECIPES[args.model]["shift"]:  # a recipe without augmentation keeps it off
     common.fail("--shift 只用于默认的 fast 模型（--model article 按文章原样训练，不做数据增强）。\n"
                 "--shift works with the default fast model only (--model article trains the "
                 "article's way, without augmentation)")
@@ -84,15 +98,14 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from common.augment import random_shift  # noqa: E402  (section 1: augmentation)
-from common.digits import predict_images  # noqa: E402  (section 6: your own pictures)
+from common.digits import predict_images  # noqa: E402  (section 8: your own pictures)
 from common.epoch_report import EpochReport  # noqa: E402  (section 4: accuracy and seconds per epoch)
 from common.layers import SpaceToDepth  # noqa: E402  (registered: saved fast models refer to it)
 
 common.set_seed(args.seed)
 out = common.output_dir(args.out_dir)
-name = "04_mnist_cnn" if args.model == "fast" else "04_mnist_cnn_article"
 model_path = out / f"{name}.keras"
-if args.image and model_path.exists() and not args.retrain:  # only reading pictures: section 6
+if args.image and model_path.exists() and not args.retrain:  # only reading pictures: section 8
     try:
         model = keras.models.load_model(model_path)
     except Exception as error:  # zero bytes, cut short, another program's file: all say the same
@@ -102,31 +115,27 @@ if args.image and model_path.exists() and not args.retrain:  # only reading pict
     print(f"使用已保存的模型 / using saved model {model_path}")
     raise SystemExit(2 if predict_images(model, args.image) else 0)
 
-
 # %% 1. 准备数据 / Data: pixels in [0, 1], shape 28×28×1 (one gray channel)
 (x_train, y_train), (x_test, y_test) = common.load_mnist(args.data_dir)
 x_train = x_train[:args.max_train, :, :, None].astype(np.float32) / 255
 y_train = y_train[:args.max_train].astype(np.int32)
 x_test = x_test[:, :, :, None].astype(np.float32) / 255
-epochs, batch_size, lr, shift = recipe["epochs"], recipe["batch_size"], recipe["lr"], recipe["shift"]
-filters = tuple(recipe["filters"])
+epochs, batch_size = recipe["epochs"], recipe["batch_size"]
 steps_per_epoch = max(1, len(x_train) // batch_size)  # fast: 60,000 / 240 = 250
-if args.model == "fast":
-    # All images stay in memory as one tensor; tf.data shuffles only the image *numbers* and
-    # gathers each batch by number, as one endless stream (fit() on NumPy arrays would rebuild its
-    # pipeline every epoch, seconds each time on a small CPU).
-    images, labels, count = tf.constant(x_train), tf.constant(y_train), len(x_train)
-    # Augmentation: each time an image is used it moves by up to `shift` pixels (common/augment.py):
-    # the net learns that a stroke moved a little is the same stroke.
-    batches = (tf.data.Dataset.range(count).shuffle(count).repeat()  # a new order every pass
-               .batch(batch_size)
-               .map(lambda numbers: (random_shift(tf.gather(images, numbers), shift),
-                                     tf.gather(labels, numbers)))
-               .prefetch(4))  # a fixed small buffer: AUTOTUNE made fit() wait seconds before returning
+# All images stay in memory as one tensor; tf.data shuffles only the image *numbers* and gathers each
+# batch by number, as one endless stream (fit() on NumPy arrays rebuilds its pipeline every epoch).
+images, labels, count = tf.constant(x_train), tf.constant(y_train), len(x_train)
+# Augmentation: each time an image is used it moves by up to `shift` pixels (common/augment.py):
+# the net learns that a stroke moved a little is the same stroke.
+batches = (tf.data.Dataset.range(count).shuffle(count).repeat()  # a new order every pass
+           .batch(batch_size)
+           .map(lambda numbers: (random_shift(tf.gather(images, numbers), recipe["shift"]),
+                                 tf.gather(labels, numbers)))
+           .prefetch(recipe["prefetch"]))
 
 
 # %% 2. 模型 / Model: the article's CNN, and the fast one
-def article_model(filters=(32, 64)):
+def article_model(filters, dense, dropout):
     """TensorFlow's official cnn_mnist tutorial network, the one the article points to."""
     return keras.Sequential([
         keras.Input((28, 28, 1)),
@@ -135,16 +144,16 @@ def article_model(filters=(32, 64)):
         keras.layers.Conv2D(filters[1], 5, padding="same", activation="relu"),
         keras.layers.MaxPooling2D(2),                      # 7×7
         keras.layers.Flatten(),
-        keras.layers.Dense(1024, activation="relu"),
-        keras.layers.Dropout(0.4),
+        keras.layers.Dense(dense, activation="relu"),
+        keras.layers.Dropout(dropout),
         keras.layers.Dense(10),                            # logits
     ], name="mnist_cnn_article")
 
 
-def fast_model(filters=(16, 48), batchnorm=False):
+def fast_model(filters, dense, dropout, batchnorm):
     """Cheap layers at full resolution, few of them where the image is small."""
     def conv_relu(count):
-        if batchnorm:  # about 2x slower on a small CPU, so off by default
+        if batchnorm:  # BatchNorm's own shift does the bias's job: the convolution needs none
             return [keras.layers.Conv2D(count, 3, padding="same", use_bias=False),
                     keras.layers.BatchNormalization(momentum=0.9), keras.layers.ReLU()]
         return [keras.layers.Conv2D(count, 3, padding="same", activation="relu")]
@@ -157,73 +166,69 @@ def fast_model(filters=(16, 48), batchnorm=False):
         *conv_relu(filters[1]),
         keras.layers.MaxPooling2D(2, padding="same"),  # 4×4 (7 is odd: "same" keeps the edge)
         keras.layers.Flatten(),
-        keras.layers.Dense(256, activation="relu"),  # 256 (not 128) and dropout 0.25 (not 0.5):
-        keras.layers.Dropout(0.25),                   # learns faster in the first epochs
+        keras.layers.Dense(dense, activation="relu"),
+        keras.layers.Dropout(dropout),
         keras.layers.Dense(10),  # logits
     ], name="mnist_cnn")
 
 
+if recipe["network"] == "fast":
+    model = fast_model(recipe["filters"], recipe["dense"], recipe["dropout"], recipe["batchnorm"])
+else:  # the tutorial's net as it is: --batchnorm is for the fast net only
+    model = article_model(recipe["filters"], recipe["dense"], recipe["dropout"])
+
+
 # %% 3. 损失函数与优化器 / Loss and optimizer: cross-entropy on the logits, Adam
-loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-if args.model == "article":  # the plain way: a fixed learning rate
-    model = article_model(filters)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss)
-else:
-    model = fast_model(filters, args.batchnorm)
-    # A short warm-up (2% of the steps) lets Adam take a high peak rate safely; then a cosine to 0.
-    steps = epochs * steps_per_epoch
-    warmup = max(1, int(0.02 * steps))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=lr / 20, decay_steps=max(1, steps - warmup), alpha=0.0,
-        warmup_target=lr, warmup_steps=warmup)
-    # steps_per_execution: up to 20 steps per call from Python (per-call overhead dominates a small
-    # model on 2 cores); fit() runs whole groups, so the group must divide an epoch (250 = 25 × 10).
-    group = next(size for size in range(20, 0, -1) if steps_per_epoch % size == 0)
-    # use_ema: evaluate and save the average of the weights over ≈100 steps, steadier than the
-    # last step's, so 99.0% comes epochs sooner. (XLA's jit_compile was slower here: not used.)
-    model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=0.99), loss=loss,
-                  steps_per_execution=group)
+# Learning rate: fixed (the article), or a short warm-up (a high peak is then safe) and a cosine to 0.
+steps, lr = epochs * steps_per_epoch, recipe["lr"]
+warmup = max(1, int(recipe["warmup"] * steps))
+rate = lr if recipe["schedule"] == "constant" else keras.optimizers.schedules.CosineDecay(
+    initial_learning_rate=lr / recipe["warmup_from"], decay_steps=max(1, steps - warmup), alpha=0.0,
+    warmup_target=lr, warmup_steps=warmup)
+# fit() runs whole groups of steps per call, so a group must divide an epoch (250 = 25 × 10).
+group = next(size for size in range(recipe["steps_per_call"], 0, -1) if steps_per_epoch % size == 0)
+model.compile(optimizer=keras.optimizers.Adam(rate, use_ema=recipe["use_ema"], ema_momentum=recipe["ema_momentum"]),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), steps_per_execution=group)
 print(f"模型 {model.name}：{model.count_params():,} 个参数；{epochs} 轮，每轮 {steps_per_epoch} 批、每批 {batch_size} 张\n"
       f"model {model.name}: {model.count_params():,} parameters; {epochs} epochs of "
       f"{steps_per_epoch} batches of {batch_size} images")
 
 # %% 4. 训练 / Train, with the test accuracy after every epoch (a NaN stops it: exit 1)
 report = EpochReport(x_test, y_test)
-callbacks = [report, common.NanGuardCallback(batch_size)]
-if args.model == "article":
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=callbacks)
-else:
-    model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch,
-              shuffle=False,  # the stream is shuffled already; fit() would only warn
-              verbose=0, callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch=True), *callbacks])
+# With EMA, each epoch's test (and the saved model) uses the averaged weights: swap them in first.
+swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if recipe["use_ema"] else []
+model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch,
+          shuffle=False,  # the stream is shuffled already; fit() would only warn
+          verbose=0, callbacks=[*swap, report, common.NanGuardCallback(batch_size)])
 
 # %% 5. 验证与保存 / Verify and save
 plt = common.plt_headless()
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(range(1, epochs + 1), report.curve, marker="o")
 ax.axhline(0.99, color="gray", linestyle="--", linewidth=1)
-ax.set_xlabel("epoch")
-ax.set_ylabel("test accuracy")
+ax.set(xlabel="epoch", ylabel="test accuracy")
 ax.grid(True)
 common.save_figure(fig, f"{name}_curve", out)
 common.save_keras_model(model, model_path)
 print(f"已保存模型 / saved model: {model_path}")
-first_99 = next((s for s, a in zip(report.seconds, report.curve) if a >= 0.99), None)
+print(f"测试准确率 / test accuracy: {report.curve[-1]:.4f}")
+
+# %% 6. 测试时增强 / Test-time augmentation (--tta): a digit moved by a pixel is still the same
+# digit, so ask the model about 5 views of each test image and average its probabilities (as 08 does)
 tta_accuracy = None
 if args.tta:
-    # Test-time augmentation: a digit moved by a pixel is still the same digit, so ask the model
-    # about 5 views of each test image and average its probabilities (like 08 does for CIFAR-10).
     padded = np.pad(x_test, [(0, 0), (1, 1), (1, 1), (0, 0)])  # zeros around: the moves bring in black
     views = [padded[:, 1 + dy:29 + dy, 1 + dx:29 + dx] for dy, dx in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))]
     probabilities = sum(tf.nn.softmax(model.predict(view, batch_size=1000, verbose=0)).numpy() for view in views)
     tta_accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
-common.save_results(name, out, test_accuracy=report.curve[-1], curve=report.curve, seconds=report.seconds,
-                    seconds_to_99=first_99, model=args.model, batchnorm=args.batchnorm, seed=args.seed,
-                    train_images=len(x_train), tta_accuracy=tta_accuracy, **recipe)
-print(f"测试准确率 / test accuracy: {report.curve[-1]:.4f}")
-if tta_accuracy is not None:
     print(f"5 个视角平均后的测试准确率 / test accuracy with 5 views (--tta): {tta_accuracy:.4f}")
 
-# %% 6. 你自己的手写数字 / Your own digits (--image): PNG/JPG, any size (common/digits.py)
+# %% 7. 结果 / Results for programs (outputs/04_mnist_cnn.json): the curve, the seconds, the recipe
+first_99 = next((s for s, a in zip(report.seconds, report.curve) if a >= 0.99), None)
+common.save_results(name, out, test_accuracy=report.curve[-1], curve=report.curve, seconds=report.seconds,
+                    seconds_to_99=first_99, model=args.model, seed=args.seed, train_images=len(x_train),
+                    tta_accuracy=tta_accuracy, **recipe)
+
+# %% 8. 你自己的手写数字 / Your own digits (--image): PNG/JPG, any size (common/digits.py)
 if args.image:
     raise SystemExit(2 if predict_images(model, args.image) else 0)

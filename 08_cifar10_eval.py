@@ -71,21 +71,31 @@ CLASSES_ZH = {"airplane": "飞机", "automobile": "汽车", "bird": "鸟", "cat"
 out = common.output_dir(args.out_dir)
 
 
-# %% 1. 模型与测试数据 / The model as 07 described it, and the test set scaled as 07 scaled its
-#    training images. Read once, and only after a checkpoint is known to exist.
+# %% 1. 模型与测试数据 / The network as 07 described it (it scales raw pixels itself), and the
+#    test set. Read once, and only after a checkpoint is known to exist.
 def prepare():
     try:
         model = keras.models.model_from_json((train_dir / "model.json").read_text(encoding="utf-8"))
-        norm = json.loads((train_dir / "normalization.json").read_text(encoding="utf-8"))
-        mean, std = np.array(norm["mean"], np.float32), np.array(norm["std"], np.float32)
     except FileNotFoundError:
         fail(f"还没有训练好的模型，请先运行 07 / no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
     except (ValueError, TypeError, KeyError, AttributeError) as error:
-        fail(f"模型描述文件已损坏 / {train_dir}/model.json or normalization.json is damaged ({error}); run 07 with --fresh")
+        fail(f"模型描述文件已损坏 / {train_dir}/model.json is damaged ({error}); run 07 with --fresh")
     files = common.cifar10_files(args.data_dir)
     images, labels = common.read_cifar10_bin(files["test"])
     images, labels = images[:args.max_test], labels[:args.max_test].astype(np.int64)
-    return model, images, labels, (images.astype(np.float32) / 255 - mean) / std
+    return model, images, labels, scaled_as_trained(images.astype(np.float32))
+
+
+def scaled_as_trained(pixels):
+    """Raw pixels, unless the run is from an older 07, which scaled them outside the model."""
+    norm_path = train_dir / "normalization.json"
+    if not norm_path.is_file():
+        return pixels
+    try:
+        norm = json.loads(norm_path.read_text(encoding="utf-8"))
+        return (pixels / 255 - np.array(norm["mean"], np.float32)) / np.array(norm["std"], np.float32)
+    except (ValueError, TypeError, KeyError) as error:
+        fail(f"{norm_path} 已损坏 / is damaged ({error}); run 07 with --fresh")
 
 
 # %% 2. 评估 / Evaluate one checkpoint: accuracy, per class, confusion matrix, examples

@@ -11,7 +11,7 @@ Runs one after the other (never two at once: they would share the CPU and slow e
 
 Run (a benchmark, not a test):
   TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py                 airbench, seeds 1 2 3 (≈1 h)
-  TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py --models resnet tutorial --seeds 1 --minutes 16
+  TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py --models tutorial --seeds 1 --minutes 16
   ... --args "--epochs 8" --seeds 1       more flags for 07 (the runs are named after them)
   ... --skip-train                         evaluate the runs already in outputs/bench_cifar10 again
 """
@@ -67,7 +67,7 @@ def spread(values):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", default=["airbench"], choices=["airbench", "resnet", "tutorial"])
+    parser.add_argument("--models", nargs="+", default=["airbench"], choices=["airbench", "airbench94", "tutorial"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--minutes", type=float, default=None,
                         help="stop each run after this many training minutes (default: its full schedule; "

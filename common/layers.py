@@ -56,6 +56,33 @@ class LocalResponseNormalization(keras.layers.Layer):
         return tf.nn.local_response_normalization(x, depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
 
 
+def cifar10_tutorial_network(width=None, mean=None, std=None):
+    """07 --model tutorial: the TF1 tutorial's cifar10.py network, layer by layer. It takes raw
+    pixels and standardizes each image itself (so 07's width and channel statistics go unused)."""
+    def start(stddev):
+        return keras.initializers.TruncatedNormal(stddev=stddev)
+    decay = keras.regularizers.L2(0.004 / 2)  # its weight decay 0.004 · tf.nn.l2_loss (which halves)
+    bias = keras.initializers.Constant(0.1)
+    return keras.Sequential([
+        keras.Input((32, 32, 3)),
+        TrainRandomCropEvalCenterCrop(24),  # random 24×24 crops to train, the centre to test
+        PerImageStandardization(),
+        keras.layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=start(5e-2)),
+        keras.layers.MaxPooling2D(3, strides=2, padding="same"),
+        LocalResponseNormalization(),
+        keras.layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=start(5e-2),
+                            bias_initializer=bias),
+        LocalResponseNormalization(),
+        keras.layers.MaxPooling2D(3, strides=2, padding="same"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(384, activation="relu", kernel_regularizer=decay, kernel_initializer=start(0.04),
+                           bias_initializer=bias),
+        keras.layers.Dense(192, activation="relu", kernel_regularizer=decay, kernel_initializer=start(0.04),
+                           bias_initializer=bias),
+        keras.layers.Dense(10, kernel_initializer=start(1 / 192)),  # logits
+    ], name="cifar10_tutorial")
+
+
 @keras.saving.register_keras_serializable(package="dl_for_everyone")
 class TiedOutput(keras.layers.Layer):
     """Scores for every vocabulary entry from the input embedding table itself (weight tying, 09):

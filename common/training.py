@@ -13,6 +13,7 @@ kill is removed; the training time is counted across resumes (08 reports it); Ct
 (an IDE's stop button, `docker stop`, `kill`) only set a flag, so the step in progress finishes
 and a whole checkpoint is saved before exiting (130 after Ctrl-C, 143 after SIGTERM).
 """
+import json
 import signal
 import time
 from pathlib import Path
@@ -33,6 +34,40 @@ class ResumableRun:
             print(f"已删除一个没写完的检查点（上次保存时被强行结束）/ removed an unfinished checkpoint "
                   f"(a run was stopped while saving) in {self.train_dir}")
         self.step, self._stop_signal, self._out_of_time = 0, None, False
+
+    def require_same_settings(self, settings):
+        """Refuse to resume checkpoints trained with other settings ({"width": 8, ...}, named like
+        the flags); nothing is written yet (require_same_model writes them with the model)."""
+        self._settings, path = settings, self.train_dir / "settings.json"
+        if not (self.has_checkpoint() and path.is_file()):
+            return
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # unreadable: the model check below still guards the checkpoints
+
+        def as_flag(name, value):  # "--width 8", "--without lookahead", "no --without"
+            if isinstance(value, list):
+                return f"--{name} {' '.join(value)}" if value else f"no --{name}"
+            return f"--{name} {value}"
+        for name, value in saved.items():
+            if settings.get(name, [] if isinstance(value, list) else None) != value:
+                old, new = as_flag(name, value), as_flag(name, settings.get(name))
+                fail(f"{self.train_dir} 里的检查点是用 {old} 训练的，这次是 {new}。\n"
+                     f"the checkpoints in {self.train_dir} were trained with {old}, not {new}: "
+                     f"continue with {old}, or start over with --fresh")
+
+    def require_same_model(self, model):
+        """Refuse checkpoints of another network; then write model.json (08 rebuilds the network
+        from it) and the settings."""
+        from .files import write_json, write_text
+        path = self.train_dir / "model.json"
+        if self.has_checkpoint() and path.is_file() and path.read_text(encoding="utf-8") != model.to_json():
+            fail(f"{self.train_dir} 里的检查点属于另一个网络（--width 不同？）/ the checkpoints in "
+                 f"{self.train_dir} belong to another network (a different --width?): use the old flags, "
+                 f"or start over with --fresh")
+        write_text(path, model.to_json())
+        write_json(self.train_dir / "settings.json", getattr(self, "_settings", {}))
 
     def has_checkpoint(self):
         import tensorflow as tf

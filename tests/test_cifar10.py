@@ -144,14 +144,13 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
     leftover.mkdir()
     (leftover / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"\0" * 100)
     model_json = (tmp_path / "model.json").read_bytes()
-    norm_json = (tmp_path / "normalization.json").read_bytes()
 
     again = train(cifar, tmp_path, "--steps", 6, "--save-every", 3, "--max-train", 200)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "removed an unfinished checkpoint" in again.stdout and "resumed from" in again.stdout
     assert not leftover.exists()
     assert again.stdout.count("ckpt-6 (") == 1  # the last step is saved once, not twice
-    assert (tmp_path / "normalization.json").read_bytes() == norm_json  # kept from the first start
+    assert (tmp_path / "model.json").read_bytes() == model_json  # its pixel statistics too: all the training images
 
     result = evaluate(cifar, tmp_path)
     assert result.returncode == 0 and "第 6 步 / step 6: 准确率 / accuracy" in result.stdout, result.stderr[-2000:]
