@@ -1,7 +1,9 @@
 """Poem corpora for 09: cleaning the Tang poems, reading a text corpus, the vocabulary, packing.
 
-Everything here is data handling; the lesson (model, training, writing poems) stays in 09.
+Everything here is data handling, without TensorFlow; the lesson (model, training, choosing each
+character) stays in 09, and writing whole poems with a trained model is in poem_writer.py.
 """
+import argparse
 import collections
 import functools
 import hashlib
@@ -19,6 +21,17 @@ SPECIALS = [PAD, BOS, EOS, UNK]
 PUNCTUATION = "，。"
 _DAMAGED = re.compile(r"[□■○●◎〇{}\[\]()（）《》〈〉「」『』【】〔〕_<>|/\\\-0-9a-zA-Z]")
 _NOT_HANZI = re.compile(r"[^\u3400-\u9fff\U00020000-\U0002ffff]")
+
+
+def form_list(text):
+    """--forms 5,7 → [5, 7] (an argparse type: a bad value is a usage error)"""
+    try:
+        forms = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为逗号分隔的整数 / expected numbers like 5,7, got {text!r}") from None
+    if not forms or forms[0] < 1:
+        raise argparse.ArgumentTypeError(f"每行字数必须是正整数 / line lengths must be positive, got {text!r}")
+    return forms
 
 
 def regular_tang_poems(data_dir, forms):

@@ -59,6 +59,24 @@ def test_training_saves_model_and_vocabulary(trained):
     assert f"validation loss {results['validation_loss']:.3f} nats/char" in result.stdout
 
 
+def test_exported_model_writes_what_the_checkpoint_writes(trained):
+    """poem_model.keras (for the web app) loads without 09's code and writes 09 --generate's poems."""
+    data, train_dir, _ = trained
+    generated = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 3,
+                           "--seed", 1, "--script", "traditional")
+    assert generated.returncode == 0, generated.stderr[-2000:]
+    code = ("import sys, functools, numpy as np, common; common.load_tensorflow_quietly()\n"
+            "from common.poem_writer import choose_character, load_exported_model, show, write_poems\n"
+            "model, vocab, config = load_exported_model(sys.argv[1])\n"
+            "choose = functools.partial(choose_character, rng=np.random.default_rng(1))\n"
+            "print('\\n'.join(show(p) for p in write_poems(model, vocab, 3, choose)))\n")
+    exported = subprocess.run([sys.executable, "-c", code, str(train_dir)], cwd=ROOT, capture_output=True,
+                              text=True, encoding="utf-8")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    poems = [line for line in exported.stdout.splitlines() if "，" in line]
+    assert len(poems) == 6 and all(line in generated.stdout for line in poems)
+
+
 def test_evaluate_against_the_bigram_baseline(trained, tmp_path):
     data, train_dir, _ = trained
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--evaluate",

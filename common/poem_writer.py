@@ -1,0 +1,281 @@
+"""Writing poems with 09's trained model: loading a train dir, the form and rhyme rules, --evaluate.
+
+09 trains the model; this is what 09's --generate / --evaluate and the web app (10) share: the
+sampling step, the form's rules, loading a trained model. It imports TensorFlow: import it after the flags.
+"""
+import json
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import checkpoints
+from .errors import fail
+from .poems import (BOS, EOS, PUNCTUATION, SPECIALS, UNK, bigram_baseline, encode, even_lines_rhyme,
+                    first_line_rhymes, inline_repeat, quatrain_lines, repeated_rhyme, rhyme_table,
+                    simplified_to_vocab, vocab_fingerprint)
+from .utils import display_width
+
+VOCAB_FILE, CONFIG_FILE = "vocab.json", "config.json"  # beside the checkpoints in a train dir
+EXPORT_FILE = "poem_model.keras"  # the trained network as one file: loads without 09's code
+MARKS = PUNCTUATION + "？！；：、"  # punctuation a corpus may hold: never inside a line of a Tang poem
+
+
+# ---------------------------------------------------------------- a trained model
+def read_config(train_dir):
+    """config.json of a train dir: the network's sizes, the vocabulary's fingerprint, the corpus."""
+    path = Path(train_dir) / CONFIG_FILE
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        config["vocab_fingerprint"], config["vocab_size"], config["corpus"], config["units"]  # noqa: B018
+        return config
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        fail(f"{path} 已损坏 / is damaged ({type(error).__name__}); train again with --fresh")
+
+
+def read_vocab(train_dir):
+    """vocab.json of a train dir, refused unless it is the vocabulary config.json describes."""
+    vocab_path, config = Path(train_dir) / VOCAB_FILE, read_config(train_dir)
+    try:
+        vocab = json.loads(vocab_path.read_text(encoding="utf-8"))
+        matches = vocab_fingerprint(vocab) == config["vocab_fingerprint"] and len(vocab) == config["vocab_size"]
+    except (ValueError, TypeError) as error:
+        fail(f"{vocab_path} 已损坏 / is damaged ({type(error).__name__}); train again with --fresh")
+    if not matches:
+        fail(f"字表和模型不匹配 / {vocab_path} does not belong to the model in {train_dir} (different vocabulary); "
+             f"train again with --fresh, or use the --train-dir it was saved with")
+    return vocab
+
+
+def load_poem_model(train_dir, build_model):
+    """(model, vocabulary, config) from the newest checkpoint in train_dir, or None if there is none.
+
+    build_model(vocab_size, embedding, units, layers, dropout, tied) makes the empty network (09's);
+    a vocabulary or checkpoint that does not belong to the config is refused, never half loaded."""
+    train_dir = Path(train_dir)
+    vocab_path = train_dir / VOCAB_FILE
+    checkpoints.remove_unfinished(train_dir)
+    latest = tf.train.latest_checkpoint(str(train_dir))
+    if not (vocab_path.exists() and (train_dir / CONFIG_FILE).exists() and latest):
+        return None
+    config, vocab = read_config(train_dir), read_vocab(train_dir)
+    model = build_model(config["vocab_size"], config["embedding"], config["units"], config.get("layers", 1),
+                        config.get("dropout", 0.0), config.get("tied", False))  # no "tied" yet: an untied model
+    try:
+        # Every weight must come from the file (a silent partial restore would write noise).
+        tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
+    except (tf.errors.OpError, ValueError, AssertionError) as error:
+        fail(f"检查点读不出来 / the checkpoint in {train_dir} cannot be read ({type(error).__name__}); "
+             f"train again with --fresh")
+    return model, vocab, config
+
+
+def export_model(model, train_dir, only_if_stale=False):
+    """Save the network as EXPORT_FILE, its tied output as an ordinary Dense layer holding a copy of
+    the table (TiedOutput refers to another layer, which a saved file cannot): same scores."""
+    from .files import save_keras_model
+    from .layers import TiedOutput
+    path, latest = Path(train_dir) / EXPORT_FILE, tf.train.latest_checkpoint(str(train_dir))
+    if only_if_stale and path.exists() and latest and path.stat().st_mtime >= Path(latest + ".index").stat().st_mtime:
+        return
+
+    def clone(layer):
+        if isinstance(layer, TiedOutput):
+            return keras.layers.Dense(layer.embedding.input_dim, name=layer.name)
+        return layer.__class__.from_config(layer.get_config())
+    copy = keras.models.clone_model(model, clone_function=clone)
+    for old, new in zip(model.layers, copy.layers):
+        tied = isinstance(old, TiedOutput)
+        new.set_weights([keras.ops.transpose(old.embedding.embeddings), old.bias] if tied else old.get_weights())
+    save_keras_model(copy, path)
+
+
+def load_exported_model(train_dir):
+    """(model, vocabulary, config) from the EXPORT_FILE a training run wrote, or None (for apps)."""
+    train_dir = Path(train_dir)
+    if not all((train_dir / name).exists() for name in (EXPORT_FILE, VOCAB_FILE, CONFIG_FILE)):
+        return None
+    config, vocab = read_config(train_dir), read_vocab(train_dir)
+    try:
+        model = keras.models.load_model(train_dir / EXPORT_FILE)
+    except Exception as error:  # zero bytes, cut short, another program's file: all say the same
+        fail(f"{train_dir / EXPORT_FILE} 已损坏 / is damaged ({type(error).__name__}); run "
+             f"python 09_poem_rnn.py --generate 1 --train-dir {train_dir} to write it again")
+    return model, vocab, config
+
+
+def choose_character(scores, allowed, rng, temperature=0.8, top_k=50):
+    """One character per row of scores, drawn among the `allowed` ones (the form's rules below
+    decide which: no punctuation inside a line, the rhyme at its end, ...)."""
+    logits = scores.astype(np.float64) / temperature  # < 1: the likeliest get likelier; > 1: wilder
+    logits[~np.broadcast_to(allowed, logits.shape)] = -np.inf  # probability 0
+    if top_k:  # only the k best stay (all, where fewer are allowed)
+        kth = np.sort(logits, axis=1)[:, [-min(top_k, logits.shape[1])]]
+        logits[logits < kth] = -np.inf
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))  # softmax: scores → probabilities
+    p /= p.sum(axis=1, keepdims=True)
+    return np.array([rng.choice(len(row), p=row) for row in p], dtype=np.int32)
+
+
+# ---------------------------------------------------------------- writing poems
+def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=False, max_len=200, rhyme=True,
+                repeats=False):
+    """Write n poems side by side, one character at a time: the model scores every next character and
+    choose(scores, allowed) picks one per poem among the `allowed` ones (a poems × vocabulary mask).
+
+    Tang (free=False): exact form; this code, not the model, puts "，" and "。" at the ends of lines.
+    rhyme: lines 2, 4, ... (and line 1 of a 7-character poem, as in most real ones) end on a
+    level-tone character of one rhyme group (中华新韵), chosen by the model among those, never the
+    same character twice. repeats=False: no character twice in a line, except a doubling (雙雙).
+    starts: the forced first character of each line (or None). free=True (a --corpus model):
+    anything but the special tokens, until the end marker or max_len characters."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    banned = np.zeros(len(vocab), dtype=bool)
+    banned[[index[s] for s in SPECIALS]] = True
+    for mark in MARKS:
+        if mark in index:
+            banned[index[mark]] = True  # inside a line: characters only
+    tokens = np.full((n, 1), index[BOS], dtype=np.int32)
+
+    def pick(allowed):  # the model's scores for the character after `tokens`, and 09's choice
+        return choose(model(tokens, training=False)[:, -1, :].numpy(), allowed)
+
+    if free:  # a --corpus model: run until the end marker (or the cap), never forever
+        if starts and starts[0] is not None:
+            tokens = np.concatenate([tokens, np.full((n, 1), index[starts[0]], np.int32)], axis=1)
+        allowed = ~banned.copy()
+        allowed[index[EOS]] = True
+        for ch in MARKS:
+            if ch in index:
+                allowed[index[ch]] = True
+        done = np.zeros(n, dtype=bool)
+        for _ in range(max_len):
+            chosen = pick(allowed)
+            chosen[done] = index[EOS]
+            tokens = np.concatenate([tokens, chosen[:, None]], axis=1)
+            done |= chosen == index[EOS]
+            if done.all():
+                break
+        return ["".join(vocab[t] for t in row[1:] if vocab[t] not in SPECIALS) for row in tokens]
+
+    groups, level = rhyme_table(vocab) if rhyme else (None, None)
+    rhyming_lines = {i for i in range(lines) if i % 2 == 1 or (i == 0 and form == 7)}  # 七言: 首句入韵
+    poem_rhyme = np.full(n, -1)  # each poem's rhyme group, set by its first rhyming line
+    for line in range(lines):
+        line_start = tokens.shape[1]
+        for position in range(form):
+            if position == 0 and starts is not None and starts[line] is not None:
+                chosen = np.full(n, index[starts[line]], dtype=np.int32)
+                tokens = np.concatenate([tokens, chosen[:, None]], axis=1)
+                continue
+            allowed = np.tile(~banned, (n, 1))
+            if not repeats and position > 0:
+                for row in range(n):  # the model may not reuse a character of this line ...
+                    used = tokens[row, line_start:]
+                    allowed[row, used] = False
+                    if len(used) < 2 or used[-2] != used[-1]:
+                        allowed[row, used[-1]] = True  # ... except to double it once (雙雙)
+            if rhyme and line in rhyming_lines and position == form - 1:  # the end of a rhyming line
+                for row in range(n):
+                    same = allowed[row] & (groups >= 0 if poem_rhyme[row] < 0 else groups == poem_rhyme[row])
+                    new = np.ones_like(same)
+                    new[tokens[row, form::form + 1]] = False  # not a character ending a line yet (no 重韵) ...
+                    # ... on the level tone: the first wish that some character still meets wins.
+                    for want in (same & new & level, same & new, same & level, same):
+                        if want.any():
+                            allowed[row] = want
+                            break
+            chosen = pick(allowed)
+            tokens = np.concatenate([tokens, chosen[:, None]], axis=1)
+        if rhyme and line == min(rhyming_lines, default=-1):
+            poem_rhyme = groups[tokens[:, -1]]
+        mark = "。" if line % 2 or line == lines - 1 else "，"  # a poem always ends with 。
+        tokens = np.concatenate([tokens, np.full((n, 1), index.get(mark, index[UNK]), np.int32)], axis=1)
+    return ["".join(vocab[t] for t in row[1:]) for row in tokens]
+
+
+def start_characters(vocab, start, acrostic, lines, to_simplified):
+    """Per-line forced first characters from --start / --acrostic; unknown ones are refused."""
+    if acrostic is not None:
+        wanted = list(acrostic.strip())
+        if not wanted:
+            fail("--acrostic 不能为空 / --acrostic needs at least one character")
+    elif start:
+        wanted = [start.strip()[:1]] + [None] * (lines - 1)
+    else:
+        return None
+    # Simplified or traditional, either works: 风 → 風, 发 → 發 (the commonest of 發/髮 in the corpus).
+    to_vocab = simplified_to_vocab(vocab, to_simplified)
+    for ch in PUNCTUATION:
+        to_vocab.pop(ch, None)
+    missing = [ch for ch in wanted if ch is not None and ch not in to_vocab]
+    if missing:
+        fail(f"语料里没有这个字 / character(s) {'、'.join(missing)} not in the model's vocabulary (learned "
+             f"from the corpus); choose another")
+    return [None if ch is None else to_vocab[ch] for ch in wanted]
+
+
+def show(poem):
+    """'床前明月光，疑是地上霜。举头…' → two lines a row, as poems are printed."""
+    lines = re.findall(r"[^，。]+[，。]", poem)
+    return "\n".join(lines[i] + (lines[i + 1] if i + 1 < len(lines) else "") for i in range(0, len(lines), 2))
+
+
+# ---------------------------------------------------------------- --evaluate
+def evaluate(model, vocab, train_poems, valid_poems, choose):
+    """Print the model's loss against a bigram baseline, and how its 绝句 compare with the corpus'."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    loss, count = 0.0, 0
+    for poem in valid_poems:  # one poem at a time, from its start marker: the honest per-character loss
+        tokens = np.array([encode(poem, index)], dtype=np.int32)
+        logits = model(tokens[:, :-1], training=False)
+        loss += float(keras.losses.sparse_categorical_crossentropy(tokens[:, 1:], logits, from_logits=True).numpy().sum())
+        count += tokens.shape[1] - 1
+    model_loss, bigram = loss / count, bigram_baseline(train_poems, valid_poems, vocab)
+    print(f"每字验证损失 / validation loss per character:\n"
+          f"  模型 / model {model_loss:.3f} nats，平滑二元模型 / smoothed bigram {bigram:.3f} nats\n"
+          f"  模型的损失低 {bigram - model_loss:.3f}（目标 ≥ 0.3）/ better by {bigram - model_loss:.3f} (target ≥ 0.3)")
+    # 200 seeded 绝句 (4 lines; 100 of 5 and 100 of 7 characters) against the real 绝句 of the corpus.
+    poems = []
+    for form in (5, 7):
+        poems += write_poems(model, vocab, 100, choose, form=form, lines=4)
+    written = [quatrain_lines(p) for p in poems]
+    corpus = [quatrain_lines(p) for p in train_poems + valid_poems]
+    corpus_lines = {line for lines in corpus for line in lines}
+    real = [lines for lines in corpus if len(lines) == 4 and len(lines[0]) in (5, 7)]
+
+    def share(values):  # None when there is nothing to count (a corpus without 7-character poems)
+        return float(np.mean(values)) if len(values) else None
+
+    def shares(group):
+        return dict(rhyme=share([even_lines_rhyme(lines) for lines in group]),
+                    repeated_line=share([len(set(lines)) < len(lines) for lines in group]),
+                    first_line_7=share([first_line_rhymes(lines) for lines in group if len(lines[0]) == 7]),
+                    repeated_rhyme=share([repeated_rhyme(lines) for lines in group]),
+                    inline_repeat=share([inline_repeat(line) for lines in group for line in lines]))
+    ours, theirs = shares(written), shares(real)
+    ours["form"] = share([len(lines) == 4 and len({len(line) for line in lines}) == 1 and p.count("，") == 2
+                          and p.count("。") == 2 for p, lines in zip(poems, written)])
+    ours["copied"] = share([line in corpus_lines for lines in written for line in lines])
+
+    def percent(value):
+        return "      —" if value is None else f"{value:7.1%}"
+    print(f"生成的 {len(poems)} 首绝句与语料里的 {len(real):,} 首对比（押韵按中华新韵，今音）\n"
+          f"  / {len(poems)} generated 绝句 against {len(real):,} in the corpus (rhyme: 中华新韵, modern reading):")
+    rows = [("form", "格式对（四句等长，，。到位）", "form (4 equal lines, ，。 in place)"),
+            ("rhyme", "第 2、4 句押韵", "lines 2 and 4 rhyme"),
+            ("copied", "原样抄自语料的句子", "lines copied verbatim from the corpus"),
+            ("repeated_line", "有重复句的诗", "poems that repeat a line"),
+            ("first_line_7", "七言首句也入韵", "7-character: line 1 rhymes as well"),
+            ("repeated_rhyme", "第 2、4 句韵脚是同一个字", "lines 2 and 4 end on the same character"),
+            ("inline_repeat", "一句里有重复的字（叠字除外）", "lines with a character twice (not AA)")]
+    column = max(display_width(f"{zh} / {en}") for _, zh, en in rows) + 2
+    for key, zh, en in rows:
+        label = f"{zh} / {en}"
+        compared = (f"   语料 / corpus {percent(theirs[key])}" if key in theirs
+                    else "   （目标 / target < 5%）" if key == "copied" else "")
+        print(f"  {label}{' ' * (column - display_width(label))}{percent(ours[key])}{compared}")
+    return dict(validation_loss=model_loss, bigram_loss=bigram, copied_lines=ours["copied"],
+                repeated_line_poems=ours["repeated_line"], generated=ours, corpus=theirs)
