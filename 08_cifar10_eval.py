@@ -18,7 +18,6 @@ Expected / 预期结果
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
-import json
 import os
 import time
 from pathlib import Path
@@ -60,68 +59,35 @@ import numpy as np  # noqa: E402
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
-import keras  # noqa: E402
-
-import common.layers  # noqa: E402,F401  (registers the layers of 07's tutorial model for model.json)
 import tensorflow as tf  # noqa: E402
 
+# Reading 07's network and checkpoints, and the TTA views: shared with 10_web_app.py.
+from common.cifar10_model import CLASSES_ZH, average_over_views, read_network, restore, scaled_as_trained  # noqa: E402
+
 train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "cifar10_train")
-CLASSES_ZH = {"airplane": "飞机", "automobile": "汽车", "bird": "鸟", "cat": "猫", "deer": "鹿",
-              "dog": "狗", "frog": "青蛙", "horse": "马", "ship": "船", "truck": "卡车"}
 out = common.output_dir(args.out_dir)
 
 
 # %% 1. 模型与测试数据 / The network as 07 described it (it scales raw pixels itself), and the
 #    test set. Read once, and only after a checkpoint is known to exist.
 def prepare():
-    try:
-        model = keras.models.model_from_json((train_dir / "model.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        fail(f"还没有训练好的模型，请先运行 07 / no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        fail(f"模型描述文件已损坏 / {train_dir}/model.json is damaged ({error}); run 07 with --fresh")
+    model = read_network(train_dir)
     files = common.cifar10_files(args.data_dir)
     images, labels = common.read_cifar10_bin(files["test"])
     images, labels = images[:args.max_test], labels[:args.max_test].astype(np.int64)
-    return model, images, labels, scaled_as_trained(images.astype(np.float32))
-
-
-def scaled_as_trained(pixels):
-    """Raw pixels, unless the run is from an older 07, which scaled them outside the model."""
-    norm_path = train_dir / "normalization.json"
-    if not norm_path.is_file():
-        return pixels
-    try:
-        norm = json.loads(norm_path.read_text(encoding="utf-8"))
-        return (pixels / 255 - np.array(norm["mean"], np.float32)) / np.array(norm["std"], np.float32)
-    except (ValueError, TypeError, KeyError) as error:
-        fail(f"{norm_path} 已损坏 / is damaged ({error}); run 07 with --fresh")
+    return model, images, labels, scaled_as_trained(train_dir, images.astype(np.float32))
 
 
 # %% 2. 评估 / Evaluate one checkpoint: accuracy, per class, confusion matrix, examples
 def evaluate(model, test_images, test_labels, x, checkpoint_path):
-    train_seconds = tf.Variable(0.0, dtype=tf.float64)
-    checkpoint = tf.train.Checkpoint(model=model, train_seconds=train_seconds)
-    try:
-        # Every weight of the model must come from the file (a silent partial restore would evaluate noise).
-        checkpoint.restore(checkpoint_path).expect_partial().assert_existing_objects_matched()
-    except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, RuntimeError) as error:
-        fail(f"检查点读不出来 / checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
-             f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")
-    step = int(checkpoint_path.rsplit("-", 1)[-1])
-    # The mirror image, and the image moved by a pixel, are equally good views of the same object.
-    views = {"none": [(x, 1)], "flip": [(x, 0.5), (x[:, :, ::-1], 0.5)]}.get(args.tta)
-    if views is None:  # flip-shift: the padded copy (120 MB for the test set) only when it is used
-        padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")
-        views = [(x, 0.25), (x[:, :, ::-1], 0.25)] + [
-            (view, 0.125) for moved in (padded[:, :32, :32], padded[:, 2:, 2:]) for view in (moved, moved[:, :, ::-1])]
-    probabilities = sum(weight * tf.nn.softmax(model.predict(view, batch_size=500, verbose=0)).numpy()
-                        for view, weight in views)
+    step, minutes = restore(model, checkpoint_path)  # every weight, checked (common/cifar10_model.py)
+    # Test-time augmentation: the image, mirrored, moved a pixel; their predictions averaged.
+    probabilities = average_over_views(lambda view: model.predict(view, batch_size=500, verbose=0), x, args.tta)
     predicted = probabilities.argmax(axis=1)
     accuracy = float((predicted == test_labels).mean())
     print(f"{time.strftime('%H:%M:%S')}: 第 {step} 步 / step {step}: 准确率 / accuracy @ 1 = {accuracy:.3f}"
           f"（{len(test_labels):,} 张测试图片 / test images，TTA {args.tta}，"
-          f"训练了 {float(train_seconds.numpy()) / 60:.1f} 分钟 / min of training）", flush=True)
+          f"训练了 {minutes:.1f} 分钟 / min of training）", flush=True)
 
     # Per-class accuracy table and confusion matrix: which classes get mixed up.
     confusion = np.zeros((10, 10), dtype=np.int64)
@@ -134,7 +100,7 @@ def evaluate(model, test_images, test_labels, x, checkpoint_path):
         label = f"{CLASSES_ZH[name]:\u3000<2} {name:<10}"  # an ideographic space pads the one-character names
         print(f"  {label} {confusion[i, i] / total:.3f}" if total else f"  {label} -")
     common.save_results("08_cifar10_eval", out, step=step, accuracy=accuracy, per_class=per_class,
-                        minutes=float(train_seconds.numpy()) / 60, test_images=len(test_labels),
+                        minutes=minutes, test_images=len(test_labels),
                         tta=args.tta, checkpoint=checkpoint_path, confusion=confusion)
     plt = common.plt_headless()
     fig, ax = plt.subplots(figsize=(7, 6))

@@ -1,25 +1,23 @@
-"""Your own handwriting as MNIST input (04 --image): any picture of one digit → 28×28 in [0, 1]."""
+"""Your own handwriting as MNIST input (04 --image, 10's page): any picture of one digit → 28×28 in [0, 1]."""
+import os
 import sys
 
 import numpy as np
 
 
-def prepare_digit(path):
-    """Turn any picture of one digit into a 28×28 MNIST-style array in [0, 1].
-
-    The steps follow how MNIST itself was made: white ink on black, the digit scaled to fit a
-    20×20 box (aspect ratio kept), then placed so its centre of mass is the image centre.
-    Raises ValueError with a readable message for non-images and blank pictures.
-    """
+def open_picture(source, mode):
+    """A picture file (a path, or a file object such as io.BytesIO(uploaded bytes)) as a PIL image
+    in `mode` ("L": gray, "RGB"), upright, transparent parts on white paper.
+    Raises ValueError with a readable message for anything that is not a picture."""
     from PIL import Image, ImageOps, UnidentifiedImageError
     try:
-        with Image.open(path) as picture:
+        with Image.open(source) as picture:
             picture = ImageOps.exif_transpose(picture)  # phone photos store rotation separately
             if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
                 # Drawing apps export ink on a transparent background: put it on white paper.
                 paper = Image.new("RGBA", picture.size, "white")
                 picture = Image.alpha_composite(paper, picture.convert("RGBA"))
-            gray = np.asarray(picture.convert("L"), dtype=np.float32)
+            return picture.convert(mode)
     except FileNotFoundError:
         raise ValueError("找不到文件 / file not found")
     except IsADirectoryError:
@@ -28,8 +26,19 @@ def prepare_digit(path):
         raise ValueError(f"图片太大，请缩小到几百像素宽再试 / picture too large; shrink it to a few "
                          f"hundred pixels and try again ({error})")
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise ValueError(f"不是图片文件（应为 PNG/JPG）/ not an image file (PNG/JPG expected): {error}")
+        detail = f": {error}" if isinstance(source, (str, os.PathLike)) else ""  # (a file object's name says nothing)
+        raise ValueError(f"不是图片文件（应为 PNG/JPG）/ not an image file (PNG/JPG expected){detail}")
 
+
+def prepare_digit(source):
+    """Turn any picture of one digit (a path or a file object) into a 28×28 MNIST-style array in [0, 1].
+
+    The steps follow how MNIST itself was made: white ink on black, the digit scaled to fit a
+    20×20 box (aspect ratio kept), then placed so its centre of mass is the image centre.
+    Raises ValueError with a readable message for non-images and blank pictures.
+    """
+    from PIL import Image
+    gray = np.asarray(open_picture(source, "L"), dtype=np.float32)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) > 127:  # light paper: invert so the ink is bright, as in MNIST
         gray = 255 - gray
