@@ -10,8 +10,8 @@ What it shows
             filters where they cost most, warm-up + cosine learning rate, every image moved by up to
             2 pixels each time it is seen (augmentation), weight averaging (EMA). Each knob says why
             beside it; measured effects, and what was tried and dropped: docs/benchmarks.md.
-  Both read their batches from one in-memory stream. After every epoch it prints the test accuracy
-  and the seconds spent training so far; then it can read your own handwriting (section 8).
+  After every epoch it prints the test accuracy and the seconds spent training so far; then it
+  can read your own handwriting (section 8).
 
 Run / 运行
   python 04_mnist_cnn.py                            训练并保存模型，约 1 分钟 / train and save (≈1 min)
@@ -42,13 +42,14 @@ FAST = dict(
     use_ema=True, ema_momentum=0.99,  # test and save the weights' average over ≈100 steps: steadier than the last
     shift=2,  # move each image by up to 2 pixels, anew each time (2, not 1: makes up for the small net)
     steps_per_call=20,  # up to 20 steps per call from Python: per-call overhead dominates a small model on 2 cores
+    stream=True,  # batches from one in-memory tf.data stream (section 1), not NumPy arrays given to fit()
     prefetch=4,  # batches made ahead; a fixed small buffer, as AUTOTUNE made fit() return late
 )
 RECIPES = {
     "fast": FAST,
     # article: the tutorial's net, filters and batch; Adam's usual rate, fixed; no augmentation, no EMA
     "article": dict(FAST, network="article", filters=(32, 64), dense=1024, dropout=0.4, epochs=3, batch_size=100,
-                    lr=0.001, schedule="constant", use_ema=False, shift=0),
+                    lr=0.001, schedule="constant", use_ema=False, shift=0, stream=False, steps_per_call=1),
 }
 
 parser = common.make_parser(__doc__)
@@ -122,16 +123,20 @@ y_train = y_train[:args.max_train].astype(np.int32)
 x_test = x_test[:, :, :, None].astype(np.float32) / 255
 epochs, batch_size = recipe["epochs"], recipe["batch_size"]
 steps_per_epoch = max(1, len(x_train) // batch_size)  # fast: 60,000 / 240 = 250
-# All images stay in memory as one tensor; tf.data shuffles only the image *numbers* and gathers each
-# batch by number, as one endless stream (fit() on NumPy arrays rebuilds its pipeline every epoch).
-images, labels, count = tf.constant(x_train), tf.constant(y_train), len(x_train)
-# Augmentation: each time an image is used it moves by up to `shift` pixels (common/augment.py):
-# the net learns that a stroke moved a little is the same stroke.
-batches = (tf.data.Dataset.range(count).shuffle(count).repeat()  # a new order every pass
-           .batch(batch_size)
-           .map(lambda numbers: (random_shift(tf.gather(images, numbers), recipe["shift"]),
-                                 tf.gather(labels, numbers)))
-           .prefetch(recipe["prefetch"]))
+if recipe["stream"]:
+    # All images stay in memory as one tensor; tf.data shuffles only the image *numbers* and gathers
+    # each batch by number, as one endless stream (fit() on NumPy arrays rebuilds its pipeline every epoch).
+    images, labels, count = tf.constant(x_train), tf.constant(y_train), len(x_train)
+    # Augmentation: each time an image is used it moves by up to `shift` pixels (common/augment.py):
+    # the net learns that a stroke moved a little is the same stroke.
+    batches = (tf.data.Dataset.range(count).shuffle(count).repeat()  # a new order every pass
+               .batch(batch_size)
+               .map(lambda numbers: (random_shift(tf.gather(images, numbers), recipe["shift"]),
+                                     tf.gather(labels, numbers)))
+               .prefetch(recipe["prefetch"]))
+    data = dict(x=batches, steps_per_epoch=steps_per_epoch, shuffle=False)  # (shuffled already)
+else:  # the article's way: the arrays themselves, which fit() shuffles every epoch
+    data = dict(x=x_train, y=y_train, batch_size=batch_size)
 
 
 # %% 2. 模型 / Model: the article's CNN, and the fast one
@@ -197,9 +202,7 @@ print(f"模型 {model.name}：{model.count_params():,} 个参数；{epochs} 轮�
 report = EpochReport(x_test, y_test)
 # With EMA, each epoch's test (and the saved model) uses the averaged weights: swap them in first.
 swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if recipe["use_ema"] else []
-model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch,
-          shuffle=False,  # the stream is shuffled already; fit() would only warn
-          verbose=0, callbacks=[*swap, report, common.NanGuardCallback(batch_size)])
+model.fit(**data, epochs=epochs, verbose=0, callbacks=[*swap, report, common.NanGuardCallback(batch_size)])
 
 # %% 5. 验证与保存 / Verify and save
 plt = common.plt_headless()
