@@ -273,7 +273,8 @@ if hyp["whitening"]:  # the whitening filters stay as computed; their bias learn
     whiten = model.get_layer("whiten")
     trained[False] = [v for v in model.trainable_variables if v.path not in (whiten.kernel.path, whiten.bias.path)]
     trained[True] = trained[False] + [whiten.bias]
-lr_factor = {layer.beta.path: hyp["bn_shift_lr"] for layer in model.layers if isinstance(layer, ShiftOnlyBatchNorm)}
+lr_factor = {layer.beta.path: hyp["bn_shift_lr"] for layer in model.layers
+             if isinstance(layer, ShiftOnlyBatchNorm) and hyp["bn_shift_lr"] != 1}
 
 
 # %% 4. 训练 / Train: Ctrl-C or SIGTERM saves a checkpoint, then exits; running again resumes
@@ -287,8 +288,11 @@ def replica_step(images, labels, early):
         loss = tf.nn.compute_average_loss(per_example, global_batch_size=hyp["batch_size"])
         if model.losses:  # the tutorial's weight decay on its dense layers
             loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-    gradients = [gradient * lr_factor.get(v.path, 1.0) + hyp["weight_decay"] * v
-                 for gradient, v in zip(tape.gradient(loss, variables), variables)]
+    gradients = tape.gradient(loss, variables)
+    # (Decided while tracing: a recipe without them gets no extra ops in its step.)
+    if lr_factor or hyp["weight_decay"]:
+        gradients = [gradient * lr_factor.get(v.path, 1.0) + hyp["weight_decay"] * v
+                     for gradient, v in zip(gradients, variables)]
     optimizer.apply_gradients(zip(gradients, variables))
     return loss
 
