@@ -21,6 +21,9 @@ Run / 运行
                                                 文章里的官方教程网络 / the article's tutorial network
   python 07_cifar10_train.py --epochs 2         快速看一眼；--minutes 30 练 30 分钟就停
                                                 a quick look; --minutes 30 stops after 30 min
+  python 07_cifar10_train.py --workers 192.168.1.10:2222,192.168.1.11:2222 --worker-index 0
+                                                两台机器一起练（另一台 --worker-index 1；README：多台机器）
+                                                two machines as one (the other: --worker-index 1)
   tensorboard --logdir outputs/cifar10_train    损失和学习率曲线 / loss and learning-rate curves
   python 08_cifar10_eval.py                     最新检查点的准确率 / accuracy of the latest checkpoint
 
@@ -32,6 +35,8 @@ import common  # first: from here on every fault ends in one clear message (comm
 
 import time
 from pathlib import Path
+
+from common.cluster import cluster_config
 
 # %% 0. 配方 / The recipes: every knob in one table; a flag (--epochs, --lr, ...) overrides one
 AIRBENCH = dict(
@@ -96,6 +101,15 @@ parser.add_argument("--fresh", action="store_true",
 parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
                     help="mirrored：用 tf.distribute.MirroredStrategy 分到所有 GPU（或 CPU）上 / "
                          "mirrored: tf.distribute.MirroredStrategy over all GPUs (or the CPU)")
+parser.add_argument("--workers", metavar="HOST:PORT,...",
+                    help="在几台机器上一起训练：每台都运行同一条命令，各加自己的 --worker-index（README：多台机器）/ "
+                         "train on several machines: run the same command on each, with its own --worker-index")
+parser.add_argument("--worker-index", type=int,
+                    help="这台机器在 --workers 里的序号，0 是主节点（检查点写在它的 --train-dir）/ this machine's "
+                         "place in --workers; 0 is the chief (its --train-dir holds the run 08 evaluates)")
+parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
+                    help="bfloat16：卷积用 16 位（权重仍是 32 位；要 CPU 支持 AVX512_BF16 或 AMX）/ bfloat16: convolutions "
+                         "in 16 bits, weights kept in 32 (needs AVX512_BF16 or AMX on a CPU)")
 parser.add_argument("--jit", choices=["on", "off"], default="off",
                     help="用 XLA 编译训练步（在 CPU 上反而更慢）/ XLA-compile the training step (slower on a CPU)")
 common.add_common_args(parser)
@@ -105,6 +119,7 @@ hyp.update({key: getattr(args, key) for key in ("epochs", "batch_size", "lr", "w
             if getattr(args, key) is not None})
 for part in args.without:
     hyp.update(WITHOUT[part])
+cluster = cluster_config(args.workers, args.worker_index)  # None: one machine (README: 多台机器 / several machines)
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
@@ -114,10 +129,15 @@ import tensorflow as tf  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common.augment import windows  # noqa: E402
+from common.cluster import fingerprint, leave_together, make_strategy, on_any_worker, same_on_every_worker  # noqa: E402
 from common.layers import ShiftOnlyBatchNorm, cifar10_tutorial_network  # noqa: E402
 
+# Where to train: here (default), on every GPU here (--strategy mirrored), or on several machines
+# (--workers or TF_CONFIG: MultiWorkerMirroredStrategy, which must exist before anything else in TF).
+strategy, worker = make_strategy(args.strategy, cluster)
 common.set_seed(args.seed)
-train_dir = Path(args.train_dir)
+# Worker 0 (the chief) writes the run 08 evaluates; each other worker keeps its own copy, to resume.
+train_dir = Path(args.train_dir) / (f"worker-{worker}" if worker else "")
 # --fresh clears the old run; a checkpoint cut short by a kill is removed (common/training.py).
 run = common.ResumableRun(train_dir, fresh=args.fresh,
                           run_files=["model.json", "settings.json", "normalization.json"])  # (the last: older runs)
@@ -131,15 +151,19 @@ train_images, train_labels = all_images[:args.max_train], all_labels[:args.max_t
 # Channel mean and spread of all training pixels: the model's first layer scales by them.
 pixel_mean, pixel_std = all_images.reshape(-1, 3).mean(axis=0), all_images.reshape(-1, 3).std(axis=0)
 steps_per_epoch = len(train_images) // hyp["batch_size"]
+if hyp["batch_size"] % strategy.num_replicas_in_sync:
+    common.fail(f"--batch-size {hyp['batch_size']} 要能被 {strategy.num_replicas_in_sync} 个副本整除 / must be "
+                f"a multiple of the {strategy.num_replicas_in_sync} replicas: each takes an equal share of a batch")
 if steps_per_epoch == 0:
     common.fail(f"只有 {len(train_images)} 张训练图片，少于 --batch-size {hyp['batch_size']} / only "
                 f"{len(train_images)} training images for batch size {hyp['batch_size']}: use a smaller --batch-size")
 total_steps = args.steps or int(hyp["epochs"] * steps_per_epoch)
 
 
-def batch_stream(images, labels, hyp, first_step, total_steps, steps_per_epoch, seed):
+def batch_stream(images, labels, hyp, first_step, total_steps, steps_per_epoch, seed, context):
     """Batch after batch from `first_step` on, each a function of (seed, step) alone: a resumed
-    run sees exactly the batches an uninterrupted one would have seen.
+    run sees exactly the batches an uninterrupted one would have seen. With several replicas
+    (`context`: GPUs, machines) each takes its own slice of the same batch.
 
     Augmentation: each image moved by up to `shift` pixels (reflected at the border); mirrored
     at random, or in alternate epochs (a fixed random half of the images in even epochs, the other
@@ -172,8 +196,17 @@ def batch_stream(images, labels, hyp, first_step, total_steps, steps_per_epoch, 
             x = mean + (x - mean) * tf.random.stateless_uniform([batch_size, 1, 1, 1], [seed + 4, step], low, high)
         return x, tf.gather(labels, chosen)
 
-    return (tf.data.Dataset.range(first_step, total_steps)
-            .map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+    replicas = context.num_replicas_in_sync
+    here = replicas // context.num_input_pipelines  # replicas fed by this pipeline (this machine)
+    size = batch_size // replicas
+
+    def share(i):  # this pipeline's i-th element: one replica's slice of one step's batch
+        x, y = batch(first_step + i // here)
+        replica = context.input_pipeline_id * here + i % here
+        return x[replica * size:(replica + 1) * size], y[replica * size:(replica + 1) * size]
+
+    return (tf.data.Dataset.range((total_steps - first_step) * here)
+            .map(share, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
 
 
 # %% 2. 模型 / Model: airbench's network (default), or the tutorial's
@@ -234,7 +267,7 @@ def set_airbench_start(model, images, whitening, dirac, eps=5e-4):
 
 # The tutorial's network lives beside its layers (LRN, per-image standardization) in common/layers.py.
 NETWORKS = {"airbench": airbench_model, "tutorial": cifar10_tutorial_network}
-strategy = tf.distribute.MirroredStrategy() if args.strategy == "mirrored" else tf.distribute.get_strategy()
+keras.mixed_precision.set_global_policy("mixed_bfloat16" if args.precision == "bfloat16" else "float32")
 with strategy.scope():
     model = NETWORKS[hyp["network"]](hyp["width"], pixel_mean, pixel_std)
 run.require_same_model(model)  # 08 rebuilds the network from the model.json this writes
@@ -284,15 +317,16 @@ lr_factor = {layer.beta.path: hyp["bn_shift_lr"] for layer in model.layers
 def replica_step(images, labels, early):
     variables = trained[early]
     with tf.GradientTape() as tape:
-        per_example = loss_object(tf.one_hot(labels, 10), model(images, training=True))
+        logits = tf.cast(model(images, training=True), tf.float32)  # (a no-op in float32)
+        per_example = loss_object(tf.one_hot(labels, 10), logits)
         loss = tf.nn.compute_average_loss(per_example, global_batch_size=hyp["batch_size"])
         if model.losses:  # the tutorial's weight decay on its dense layers
             loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
     gradients = tape.gradient(loss, variables)
     # (Decided while tracing: a recipe without them gets no extra ops in its step.)
-    if lr_factor or hyp["weight_decay"]:
-        gradients = [gradient * lr_factor.get(v.path, 1.0) + hyp["weight_decay"] * v
-                     for gradient, v in zip(gradients, variables)]
+    if lr_factor or hyp["weight_decay"]:  # the decay ÷ replicas: their gradients are summed
+        decay = hyp["weight_decay"] / strategy.num_replicas_in_sync
+        gradients = [gradient * lr_factor.get(v.path, 1.0) + decay * v for gradient, v in zip(gradients, variables)]
     optimizer.apply_gradients(zip(gradients, variables))
     return loss
 
@@ -328,11 +362,16 @@ batch_size, guard, summary = hyp["batch_size"], common.NanGuard(), tf.summary.cr
 print(f"训练图片 / training images: {len(train_images):,}，每批 / batch {batch_size}，每轮 / steps per epoch "
       f"{steps_per_epoch}，训练步 / training steps {run.step}..{total_steps}")
 print(f"模型 / model {model.name}，{model.count_params():,} 个参数 / parameters")
-batches = batch_stream(train_images, train_labels, hyp, run.step, total_steps, steps_per_epoch, args.seed)
+if not same_on_every_worker(strategy, fingerprint(args.seed, hyp, run.step, total_steps, len(train_images))):
+    common.fail("各台机器的参数、数据或检查点不一样：每台用同一条命令，同样的数据，同样从头开始（--fresh）或接着练 / "
+                "the workers differ in flags, data or checkpoints: run the same command with the same data on "
+                "each, all --fresh or all resuming")
+batches = strategy.distribute_datasets_from_function(lambda context: batch_stream(
+    train_images, train_labels, hyp, run.step, total_steps, steps_per_epoch, args.seed, context))
 start, last_log, loss = time.time(), time.time(), None
 with summary.as_default():
-    for images, labels in strategy.experimental_distribute_dataset(batches):
-        if run.stop_requested(args.minutes):
+    for images, labels in batches:
+        if on_any_worker(strategy, run.stop_requested(args.minutes)):
             break
         loss = train_step(images, labels, run.step < hyp["whiten_bias_epochs"] * steps_per_epoch)
         run.step += 1
@@ -354,11 +393,13 @@ with summary.as_default():
 interrupted = run.finish()
 
 # %% 5. 记录 / Record: results for programs, a pointer to 08 for people
-common.save_results("07_cifar10_train", common.output_dir(args.out_dir), model=args.model, step=run.step,
+common.save_results(f"07_cifar10_train{f'_worker{worker}' if worker else ''}", common.output_dir(args.out_dir),
+                    model=args.model, step=run.step,
                     total_steps=total_steps, minutes=run.minutes, last_loss=None if loss is None else float(loss),
                     train_dir=train_dir, interrupted=interrupted, seed=args.seed, **hyp)
 print(f"训练到第 {run.step} 步：本次 {(time.time() - start) / 60:.1f} 分钟，累计 {run.minutes:.1f} 分钟 / "
       f"trained to step {run.step} in {(time.time() - start) / 60:.1f} min ({run.minutes:.1f} min in all runs)")
+leave_together(strategy, worker)  # (several machines: all are done)
 if interrupted:  # run.finish() has said how to resume
     raise SystemExit(run.exit_code)  # 130 after Ctrl-C, 143 after SIGTERM
 print(f"评估 / evaluate with: python 08_cifar10_eval.py --train-dir {train_dir}")

@@ -14,6 +14,11 @@ Run (a benchmark, not a test):
   TFDEMOS_DATA_DIR=../shared/data python bench/cifar10_speed.py --models tutorial --seeds 1 --minutes 16
   ... --args "--epochs 8" --seeds 1       more flags for 07 (the runs are named after them)
   ... --skip-train                         evaluate the runs already in outputs/bench_cifar10 again
+  ... --skip-train --runs-dir OTHER/outputs/bench_cifar10 --every-nth 2
+                                           evaluate another checkout's runs, every 2nd kept checkpoint
+
+Also printed: the arithmetic the training did per second (multiply-adds of the convolutions and
+the dense layer, counted from the network, × 3 for the backward pass), against the CPU's peak.
 """
 import argparse
 import json
@@ -35,12 +40,14 @@ def run(command):
     return result.stdout
 
 
-def evaluate_all(train_dir, data):
-    """[(training minutes, step, accuracy)] for every kept checkpoint, read from 08's results JSON."""
+def evaluate_all(train_dir, data, every_nth=1):
+    """[(training minutes, step, accuracy)] for every (`every_nth`, and the last) kept checkpoint,
+    read from 08's results JSON."""
     sys.path.insert(0, str(ROOT))
     import common
     curve = []
-    for index in sorted(train_dir.glob("ckpt-*.index"), key=lambda p: int(p.stem.split("-")[1])):
+    kept = sorted(train_dir.glob("ckpt-*.index"), key=lambda p: int(p.stem.split("-")[1]))
+    for index in [p for i, p in enumerate(kept) if (len(kept) - 1 - i) % every_nth == 0]:
         run([sys.executable, "08_cifar10_eval.py", "--train-dir", str(train_dir), "--checkpoint",
              str(index.with_suffix("")), "--out-dir", str(ROOT / "outputs" / "bench"), *data])
         result = common.load_results(ROOT / "outputs" / "bench" / "08_cifar10_eval.json")
@@ -65,6 +72,47 @@ def spread(values):
     return text + (f", {len(values) - len(reached)} of {len(values)} not reached" if len(reached) < len(values) else "")
 
 
+def training_flops_per_image(train_dir):
+    """Floating-point operations of one training image: 2 per multiply-add of every convolution and
+    dense layer, forward; backward twice that (gradients of inputs and of weights), except for a
+    first layer whose kernel is frozen (airbench's whitening: no gradient to compute below it).
+    Elementwise work (BN, GELU, pooling) is left out: small next to these."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+    import common  # noqa: F401  (quiet TensorFlow; custom layers registered)
+    from common.cifar10_model import read_network
+    model = read_network(train_dir)
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer.output, list) or not hasattr(layer, "kernel"):
+            continue
+        kernel, outputs = layer.kernel.shape, layer.output.shape
+        multiply_adds = int(np.prod(kernel)) * int(np.prod(outputs[1:-1]))  # × output positions (1 for dense)
+        total += 2 * multiply_adds * (1 if layer.name == "whiten" else 3)
+    return total
+
+
+def cpu_peak_flops():
+    """(FLOP/s, how it was worked out): cores × clock × float32 operations per cycle and core.
+
+    Per cycle: two fused multiply-add units of 512 bits (16 float32 × 2 operations each) on
+    AVX-512 Intel server cores; AMD Zen 4 (family 25) runs AVX-512 on 256-bit units, like AVX2
+    cores with two FMA units: 32. The clock is the one /proc/cpuinfo reports (a VM may boost)."""
+    import os
+    import re
+    info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace") if Path("/proc/cpuinfo").exists() else ""
+    flags = set(re.search(r"^flags\s*:(.*)$", info, re.M).group(1).split()) if "flags" in info else set()
+    mhz = float(re.search(r"^cpu MHz\s*:\s*([\d.]+)", info, re.M).group(1)) if "cpu MHz" in info else None
+    family = re.search(r"^cpu family\s*:\s*(\d+)", info, re.M)
+    amd = "AuthenticAMD" in info
+    per_cycle = (64 if "avx512f" in flags and not (amd and family and int(family.group(1)) <= 25)
+                 else 32 if "fma" in flags else 16)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if mhz is None:
+        return None, "unknown CPU clock"
+    return cores * mhz * 1e6 * per_cycle, f"{cores} cores × {mhz / 1000:.2f} GHz × {per_cycle} float32 FLOP/cycle"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=["airbench"], choices=["airbench", "airbench94", "tutorial"])
@@ -76,37 +124,48 @@ def main():
     parser.add_argument("--args", default="", help='more flags for 07, e.g. "--epochs 8" or "--without lookahead"')
     parser.add_argument("--skip-train", action="store_true", help="evaluate the runs already there")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR,
+                        help="where the runs are (another checkout's outputs/bench_cifar10, with --skip-train)")
+    parser.add_argument("--every-nth", type=int, default=1, help="evaluate every n-th kept checkpoint (and the last)")
     args = parser.parse_args()
 
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     results, extra = [], args.args.split()
     for model in args.models:
         for seed in args.seeds:
-            train_dir = RUNS_DIR / "-".join([model, *[flag.strip("-") for flag in extra], f"seed{seed}"])
+            train_dir = args.runs_dir / "-".join([model, *[flag.strip("-") for flag in extra], f"seed{seed}"])
             if not args.skip_train:
                 budget = ["--minutes", str(args.minutes)] if args.minutes else []
                 # Checkpoints every 24 steps; the manager keeps one per --eval-every minutes of them.
                 run([sys.executable, "07_cifar10_train.py", "--model", model, "--fresh", "--seed", str(seed),
                      "--train-dir", str(train_dir), "--save-every", "24", "--keep-every-min", str(args.eval_every),
                      "--log-every", "100", *budget, *extra, *data])
-            curve = evaluate_all(train_dir, data)
-            results.append({"model": model, "args": args.args, "seed": seed, "curve": curve,
+            curve = evaluate_all(train_dir, data, args.every_nth)
+            minutes, step = curve[-1][0], curve[-1][1]
+            batch = int(extra[extra.index("--batch-size") + 1]) if "--batch-size" in extra else \
+                128 if model == "tutorial" else 1024
+            flops = training_flops_per_image(train_dir) * step * batch / (minutes * 60)
+            results.append({"model": model, "args": args.args, "seed": seed, "curve": curve, "flops_per_second": flops,
                             "minutes_to": {f"{t:.0%}": minutes_to(curve, t) for t in TARGETS}})
 
     print("\n## Each run: training minutes → test accuracy (08, 6-view TTA)")
     for r in results:
         points = ", ".join(f"{m:.1f} → {a:.4f}" for m, _, a in r["curve"])
         print(f"- {' '.join([r['model'], r['args']]).strip()} seed {r['seed']}: {points}")
-    print("\n| model | seeds | final accuracy | training minutes | minutes to 86% | to 90% | to 93% |")
-    print("|---|---|---|---|---|---|---|")
+    peak, how = cpu_peak_flops()
+    print(f"\nCPU peak (float32): {peak / 1e9:.0f} GFLOP/s = {how}" if peak else f"\nCPU peak: {how}")
+    print("\n| model | seeds | final accuracy | training minutes | minutes to 86% | to 90% | to 93% | GFLOP/s (of peak) |")
+    print("|---|---|---|---|---|---|---|---|")
     for model in args.models:
         runs = [r for r in results if r["model"] == model]
         finals = [r["curve"][-1][2] for r in runs]
         final_text = f"{statistics.median(finals):.4f}" + (f" ({min(finals):.4f}-{max(finals):.4f})" if len(finals) > 1 else "")
         minutes = spread([r["curve"][-1][0] for r in runs])
         reach = [spread([r["minutes_to"][f"{t:.0%}"] for r in runs]) for t in TARGETS]
+        rate = statistics.median(r["flops_per_second"] for r in runs)
+        share = f" ({rate / peak:.0%})" if peak else ""
         print(f"| {' '.join([model, *extra])} | {' '.join(str(r['seed']) for r in runs)} | {final_text} | {minutes} | "
-              + " | ".join(reach) + " |")
+              + " | ".join(reach) + f" | {rate / 1e9:.1f}{share} |")
     out = ROOT / "outputs" / "bench" / "cifar10_speed.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(out.name + ".tmp")

@@ -68,6 +68,10 @@ def message_for(error):
     if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
         return 2, ("内存不足：请减小 --batch-size（或 --max-train）后重试。\n"
                    "out of memory: try a smaller --batch-size (or --max-train)")
+    if type(error).__name__ in ("UnavailableError", "DeadlineExceededError"):  # 07 --workers: a peer is gone
+        return 2, ("另一台机器停下了或连不上（看它的输出）。在每台机器上重新运行同一条命令，会从检查点接着训练。\n"
+                   "another worker stopped or cannot be reached (see its output): run the same command again on "
+                   f"every machine; they resume from their checkpoints. ({type(error).__name__})")
     if isinstance(error, ModuleNotFoundError):
         return 2, (f"缺少 Python 包 {error.name}：请先安装依赖（在虚拟环境里）pip install -r requirements.txt\n"
                    f"missing Python package {error.name}: run pip install -r requirements.txt "

@@ -116,21 +116,23 @@ class ShiftOnlyBatchNorm(keras.layers.Layer):
     def build(self, input_shape):
         channels = (input_shape[-1],)
         self.beta = self.add_weight(shape=channels, initializer="zeros", name="beta")
+        # (autocast off, aggregation mean: float32 under mixed precision; averaged over replicas)
         self.moving_mean = self.add_weight(shape=channels, initializer="zeros", trainable=False,
-                                           name="moving_mean")
+                                           name="moving_mean", autocast=False, aggregation="mean")
         self.moving_variance = self.add_weight(shape=channels, initializer="ones", trainable=False,
-                                               name="moving_variance")
+                                               name="moving_variance", autocast=False, aggregation="mean")
 
     def call(self, x, training=None):
-        ones = tf.ones_like(self.beta)
+        beta = tf.cast(self.beta, tf.float32)  # the op wants float32 statistics, also for bfloat16 pixels
+        ones = tf.ones_like(beta)
         if training:  # normalize with this batch's statistics; the running averages move towards them
             y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                x, ones, self.beta, mean=self.moving_mean, variance=self.moving_variance,
+                x, ones, beta, mean=self.moving_mean, variance=self.moving_variance,
                 epsilon=self.epsilon, is_training=True, exponential_avg_factor=1 - self.momentum)
             self.moving_mean.assign(mean)
             self.moving_variance.assign(variance)
             return y
-        y, _, _ = tf.compat.v1.nn.fused_batch_norm(x, ones, self.beta, mean=self.moving_mean,
+        y, _, _ = tf.compat.v1.nn.fused_batch_norm(x, ones, beta, mean=self.moving_mean,
                                                    variance=self.moving_variance, epsilon=self.epsilon,
                                                    is_training=False)
         return y

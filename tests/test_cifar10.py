@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_script, write_tiny_cifar10
+from conftest import LIBRARY_NOISE, ROOT, run_script, write_tiny_cifar10
 
 TINY = ["--batch-size", 32, "--width", 8, "--log-every", 1, "--jit", "off"]
 
@@ -235,3 +235,106 @@ def test_airbench_without_its_parts_trains_and_refuses_a_mixed_resume(cifar, tmp
     assert "--without " + " ".join(sorted(every_part)) in mixed.stderr and "--fresh" in mixed.stderr
     unknown = train(cifar, tmp_path, "--without", "dropout")
     assert unknown.returncode == 2 and "--without" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def free_ports(count):
+    import socket
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def start_workers(cifar, train_dir, ports, *extra):
+    """Two 07 processes on 127.0.0.1 forming one MultiWorkerMirroredStrategy cluster."""
+    import os
+    data_dir, _, env = cifar
+    workers = ",".join(f"127.0.0.1:{port}" for port in ports)
+    return [subprocess.Popen(
+        [sys.executable, str(ROOT / "07_cifar10_train.py"), "--data-dir", str(data_dir), "--train-dir",
+         str(train_dir), "--out-dir", results_dir(train_dir), *map(str, TINY), "--workers", workers,
+         "--worker-index", str(index), *map(str, extra)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",  # (each unpacks the data itself)
+        env=dict(os.environ, PYTHONUNBUFFERED="1", TFDEMOS_CACHE_DIR=f"{env['TFDEMOS_CACHE_DIR']}-{index}"))
+        for index in range(len(ports))]
+
+
+def finish(processes, timeout=300):
+    outputs = [p.communicate(timeout=timeout) for p in processes]
+    for _, err in outputs:  # as run_script checks: no library noise for a reader to wade through
+        assert not LIBRARY_NOISE.findall(err), err[-3000:]
+    return [(p.returncode, out, err) for p, (out, err) in zip(processes, outputs)]
+
+
+def test_two_workers_on_localhost_train_resume_and_08_reads_the_chief(cifar, tmp_path):
+    """--workers: two processes train as one (MultiWorkerMirroredStrategy); the chief's folder
+    holds the run, worker 1 keeps its own copy of the same weights; both resume; a stop on one
+    worker stops both at the same step."""
+    ports = free_ports(2)
+    for code, out, err in finish(start_workers(cifar, tmp_path, ports, "--steps", 3, "--save-every", 2)):
+        assert code == 0, err[-3000:]
+        assert "worker" in out and "of 2" in out and "trained to step 3" in out and "Traceback" not in err
+    assert list(tmp_path.glob("ckpt-3.index")) and list((tmp_path / "worker-1").glob("ckpt-3.index"))
+
+    chief, other = evaluate(cifar, tmp_path, "--tta", "none"), evaluate(cifar, tmp_path / "worker-1", "--tta", "none")
+    assert chief.returncode == 0 and other.returncode == 0, chief.stderr[-2000:] + other.stderr[-2000:]
+    accuracy = re.compile(r"第 3 步 / step 3: 准确率 / accuracy @ 1 = [01]\.\d{3}")
+    assert accuracy.search(chief.stdout).group(0) == accuracy.search(other.stdout).group(0)  # the same weights
+
+    # Resume; SIGTERM to worker 1 alone (one machine's `docker stop`) stops both at one step, saved.
+    workers = start_workers(cifar, tmp_path, ports, "--steps", 100000, "--save-every", 100000)
+    deadline = time.time() + 240
+    for line in workers[1].stdout:
+        if "第 5 步 / step 5, loss" in line or time.time() > deadline:
+            break
+    workers[1].send_signal(signal.SIGTERM)
+    (code0, out0, err0), (code1, out1, err1) = finish(workers)
+    assert "resumed from" in out0 and "at step 3" in out0 and "Traceback" not in err0 + err1
+    assert code1 == 143 and code0 == 0, err0[-2000:] + err1[-2000:]
+    steps = [re.search(r"trained to step (\d+)", out).group(1) for out in (out0, out1)]
+    assert steps[0] == steps[1] and int(steps[0]) >= 5
+    assert list(tmp_path.glob(f"ckpt-{steps[0]}.index")) and list((tmp_path / "worker-1").glob(f"ckpt-{steps[0]}.index"))
+
+
+def test_bad_cluster_flags_exit_2(cifar, tmp_path):
+    import socket
+    for flags, expected in ((["--workers", "nonsense", "--worker-index", 0], "not host:port"),
+                            (["--workers", "127.0.0.1:1,127.0.0.1:2"], "--worker-index"),
+                            (["--worker-index", 1], "needs --workers")):
+        result = train(cifar, tmp_path, "--steps", 1, *flags)
+        assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    bad = run_script("07_cifar10_train.py", "--data-dir", cifar[0], "--train-dir", tmp_path, "--steps", 1,
+                     env=dict(cifar[2], TF_CONFIG="{not json"))
+    assert bad.returncode == 2 and "TF_CONFIG" in bad.stderr and "Traceback" not in bad.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = train(cifar, tmp_path, "--steps", 1, "--workers", f"127.0.0.1:{port},127.0.0.1:{free_ports(1)[0]}",
+                       "--worker-index", 0)
+    assert result.returncode == 2 and "in use" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bfloat16_trains_and_08_evaluates(cifar, tmp_path):
+    result = train(cifar, tmp_path, "--steps", 2, "--precision", "bfloat16")
+    assert result.returncode == 0, result.stderr[-3000:]
+    loss = float(re.search(r"第 2 步 / step 2, loss = ([\d.]+)", result.stdout).group(1))
+    assert 1 < loss < 3  # near ln 10 = 2.30 after two steps: the float32 loss of bfloat16 logits
+    evaluated = evaluate(cifar, tmp_path, "--tta", "none")
+    assert evaluated.returncode == 0 and "第 2 步 / step 2: 准确率 / accuracy" in evaluated.stdout, evaluated.stderr[-2000:]
+
+
+def test_a_worker_waiting_for_the_others_stops_on_ctrl_c(cifar, tmp_path):
+    """A worker whose partner never starts waits, and says so; Ctrl-C ends the wait (exit 130)."""
+    worker = start_workers(cifar, tmp_path, free_ports(2), "--steps", 1)[0]
+    deadline = time.time() + 120
+    for line in worker.stdout:
+        if "waiting until every worker has started" in line or time.time() > deadline:
+            break
+    time.sleep(1)
+    worker.send_signal(signal.SIGINT)
+    (code, _, err), = finish([worker], timeout=30)
+    assert code == 130 and "Traceback" not in err, err[-2000:]

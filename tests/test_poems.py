@@ -244,3 +244,18 @@ def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path):
     again = run_script("09_poem_rnn.py", *flags[:-4], "--epochs", 1000, "--minutes", 0.05)
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"at step {saved[-1]}" in again.stdout  # the next run went on from the saved step
+
+
+def test_bfloat16_training_then_float32_generation(tmp_path):
+    """--precision bfloat16 trains in 16-bit arithmetic with 32-bit weights: the saved model
+    loads and writes poems like any other."""
+    data = tang_folder(tmp_path / "data")
+    train_dir = tmp_path / "model"
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, *QUICK,
+                        "--precision", "bfloat16", "--out-dir", tmp_path / "out", env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    loss = json.loads((tmp_path / "out" / "09_poem_rnn.json").read_text(encoding="utf-8"))["validation_loss"]
+    assert 0 < loss < 20
+    poems = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 1,
+                       "--form", 5, timeout=120, env=C_LOCALE)
+    assert poems.returncode == 0 and "\n[1]" in poems.stdout, poems.stderr[-3000:]
