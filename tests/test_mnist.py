@@ -139,7 +139,7 @@ def test_04_article_model(tiny, tmp_path):
     assert "model mnist_cnn_article: 3,274,634 parameters" in result.stdout  # the tutorial's size
     results = json.loads((tmp_path / "04_mnist_cnn_article.json").read_text(encoding="utf-8"))
     assert (results["model"], results["batch_size"], results["lr"]) == ("article", 100, 0.001)
-    assert results["tta_accuracy"] is None and "5 views" not in result.stdout  # only with --tta
+    assert results["tta_accuracy"] is None and "5 views" not in result.stdout  # the article's recipe: no TTA
     _digit_picture(tmp_path / "seven.png", True)
     again = run_script("04_mnist_cnn.py", "--model", "article", "--data-dir", data, "--out-dir", tmp_path,
                        "--image", tmp_path / "seven.png")
@@ -149,7 +149,7 @@ def test_04_article_model(tiny, tmp_path):
 
 def test_04_filters_flag_sets_both_convolutions_and_tta_scores_five_views(tiny, tmp_path):
     data, _ = tiny
-    result = run_script("04_mnist_cnn.py", "--filters", 8, 16, "--epochs", 1, "--tta", "--data-dir", data,
+    result = run_script("04_mnist_cnn.py", "--filters", 8, 16, "--epochs", 1, "--data-dir", data,  # (TTA: default)
                         "--out-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     # 4·9·8+8 + 8·9·16+16 + (4·4·16)·256+256 + 256·10+10: both convolutions took the given counts
