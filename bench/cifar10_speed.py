@@ -153,7 +153,9 @@ def main():
         points = ", ".join(f"{m:.1f} → {a:.4f}" for m, _, a in r["curve"])
         print(f"- {' '.join([r['model'], r['args']]).strip()} seed {r['seed']}: {points}")
     peak, how = cpu_peak_flops()
-    print(f"\nCPU peak (float32): {peak / 1e9:.0f} GFLOP/s = {how}" if peak else f"\nCPU peak: {how}")
+    print(f"\nCPU peak (float32): {peak / 1e9:.0f} GFLOP/s = {how} (at the clock the system reports: a VM may show its "
+          "base clock, so a share near or over 100% means the cores run faster, or the library needs fewer operations "
+          "than counted, e.g. Winograd convolutions)" if peak else f"\nCPU peak: {how}")
     print("\n| model | seeds | final accuracy | training minutes | minutes to 86% | to 90% | to 93% | GFLOP/s (of peak) |")
     print("|---|---|---|---|---|---|---|---|")
     for model in args.models:
