@@ -44,12 +44,14 @@ HYP = dict(
     layers=1,         # one GRU layer; a second one roughly doubles the recurrent work of a step
     dropout=0.2,      # a fifth of the activations dropped while training: none can be relied on alone
     tied=True,        # one character table to read and to predict with: fewer weights, rare characters learn twice
+    head=1500,        # two-level softmax: the 1,500 commonest characters (91% of the text) first, the rest only when needed
     lr=3e-3,          # Adam's peak learning rate
     warmup=0.05,      # the first 5% of the steps climb from lr/10 to lr (early steps are noisy); then cosine to 0
     clipnorm=1.0,     # a longer gradient is shortened to this length: RNN gradients can explode
     batch_size=256,   # sequences per step: steadier gradients, fewer (costly) steps
     seq_len=64,       # characters per sequence: longer than any quatrain (26 or 34 with its markers)
-    epochs=8,         # passes over the training poems: ≈30 min on a 2-core CPU (see Expected above)
+    epochs=8,         # passes over the training poems (6 gave 4.617, not 4.60: docs/benchmarks.md §6)
+    precision="auto",  # bfloat16 arithmetic where the CPU has it (AVX512_BF16, AMX), else float32
     temperature=0.8,  # sampling: scores ÷ 0.8, so likely characters get likelier (safer lines)
     top_k=50,         # sampling: only the 50 likeliest characters can be drawn, never a freak one
 )
@@ -84,6 +86,10 @@ parser.add_argument("--dropout", type=common.dropout_share, default=HYP["dropout
 parser.add_argument("--untied", dest="tied", action="store_false", default=HYP["tied"],
                     help="输出层另用一张表，不和输入的字向量表共用 / "
                          "a separate output table instead of scoring against the input embedding")
+parser.add_argument("--head", type=common.positive_int, default=HYP["head"],
+                    help="最常见的这么多个字直接打分，其余的字走第二级 softmax（≥ 字表大小：普通的一级 softmax）/ "
+                         "the commonest N characters are scored directly, the rest through a second-level "
+                         "softmax (≥ the vocabulary size: a plain one-level softmax)")
 parser.add_argument("--lr", type=common.positive_float, default=HYP["lr"], help="Adam 的最高学习率 / peak Adam learning rate")
 parser.add_argument("--sample-every", type=common.positive_int, default=150,
                     help="每 N 步打印损失和一首示例诗 / print losses and a sample every N steps")
@@ -91,9 +97,10 @@ parser.add_argument("--fresh", action="store_true",
                     help="删掉旧检查点，从头训练 / delete old checkpoints and start over")
 parser.add_argument("--jit", choices=["on", "off"], default="off",
                     help="用 XLA 编译训练步 / XLA-compile the training step")
-parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
-                    help="bfloat16：训练时用 16 位计算（权重仍是 32 位；要 CPU 支持 AVX512_BF16 或 AMX）/ bfloat16: "
-                         "train in 16-bit arithmetic, weights kept in 32 (needs AVX512_BF16 or AMX on a CPU)")
+parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default=HYP["precision"],
+                    help="bfloat16：训练时用 16 位计算（权重仍是 32 位；要 CPU 支持 AVX512_BF16 或 AMX）；auto：CPU 支持就用 / "
+                         "bfloat16: train in 16-bit arithmetic, weights kept in 32 (needs AVX512_BF16 or AMX on a CPU); "
+                         "auto: where the CPU has it")
 # Writing poems with the saved model.
 parser.add_argument("--generate", type=common.positive_int, metavar="N",
                     help="用保存的模型写 N 首诗 / write N poems with the saved model")
@@ -130,7 +137,7 @@ common.load_tensorflow_quietly()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common.layers import TiedOutput  # noqa: E402  (weight tying, section 2)
+from common.layers import HeadTailOutput  # noqa: E402  (the two-level softmax, section 2)
 from common.poem_writer import (CONFIG_FILE, VOCAB_FILE, choose_character, evaluate, export_model,  # noqa: E402
                                 load_poem_model, read_config, show, start_characters, write_poems)
 
@@ -149,7 +156,7 @@ if training:
     run = common.ResumableRun(train_dir, fresh=args.fresh, run_files=[VOCAB_FILE, CONFIG_FILE])
     vocab = build_vocab(train_poems)  # the special tokens, then every character, most frequent first
     config = dict(vocab_size=len(vocab), vocab_fingerprint=vocab_fingerprint(vocab),
-                  **{key: hyp[key] for key in ("units", "embedding", "layers", "dropout", "tied")},
+                  **{key: hyp[key] for key in ("units", "embedding", "layers", "dropout", "tied", "head")},
                   corpus=args.corpus or "tang", forms=",".join(map(str, args.forms)))
     if (train_dir / CONFIG_FILE).exists() and run.has_checkpoint():  # resume with the saved sizes, same vocabulary
         saved = read_config(train_dir)
@@ -175,8 +182,8 @@ if training:
           f"validation poems; vocabulary {len(vocab):,}; {steps_per_epoch} steps per epoch")
 
 
-# %% 2. 模型 / Model: characters → vectors → GRU → a score for every possible next character
-def build_model(vocab_size, embedding, units, layers=1, dropout=0.0, tied=True):
+# %% 2. 模型 / Model: characters → vectors → GRU → a probability for every possible next character
+def build_model(vocab_size, embedding, units, layers=1, dropout=0.0, tied=True, head=1500):
     characters = keras.Input((None,), dtype="int32")
     embed = keras.layers.Embedding(vocab_size, embedding)
     x = keras.layers.Dropout(dropout)(embed(characters))  # dropout: only while training
@@ -187,20 +194,23 @@ def build_model(vocab_size, embedding, units, layers=1, dropout=0.0, tied=True):
     # Factorised output: units → embedding width → vocabulary. A direct units × 8,000 layer
     # would be most of the work; through a narrow layer it costs a fraction as much.
     x = keras.layers.Dense(embedding)(x)
-    # Logits over the vocabulary (never one-hot the targets); tied: scored against the input table.
-    logits = TiedOutput(embed)(x) if tied else keras.layers.Dense(vocab_size)(x)
-    return keras.Model(characters, logits, name="poem_gru")
+    # Log-probabilities of every character: the commonest `head` directly, the rare ones through a
+    # second softmax that training runs only where one comes next. Tied: scored against the input table.
+    log_probs = HeadTailOutput(vocab_size, head, embed if tied else None, name="scores")(x)
+    return keras.Model(characters, log_probs, name="poem_gru")
 
 
 if training:  # a resumed run keeps the sizes it was started with (config.json)
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if args.precision == "bfloat16" else "float32")
-    model = build_model(config["vocab_size"], config["embedding"], config["units"], config.get("layers", 1),
-                        config.get("dropout", 0.0), config.get("tied", False))
+    bfloat16 = args.precision == "bfloat16" or (args.precision == "auto" and common.cpu_has_bfloat16()
+                                                and not tf.config.list_physical_devices("GPU"))
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    model = build_model(*(config[key] for key in ("vocab_size", "embedding", "units", "layers", "dropout", "tied",
+                                                  "head")))
+    features, scores = keras.Model(model.input, model.get_layer("scores").input), model.get_layer("scores")
 
 # %% 3. 损失与优化器 / Loss and optimizer
 if training:
-    # Sparse cross-entropy on the logits: the target is the next character's number.
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    # The loss: −log p(the next character), averaged; scores(x, targets) gives it position by position.
     # Adam, warm-up, then cosine decay; clipping tames exploding RNN gradients.
     warmup_steps = int(total_steps * hyp["warmup"])
     schedule = keras.optimizers.schedules.CosineDecay(hyp["lr"] / 10, total_steps - warmup_steps,
@@ -222,14 +232,13 @@ if training:
     @tf.function(jit_compile=args.jit == "on")
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            loss = loss_fn(y, tf.cast(model(x, training=True), tf.float32))  # (a no-op in float32)
+            loss = tf.reduce_mean(scores(features(x, training=True), targets=y))
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
         return loss
 
     @tf.function(jit_compile=args.jit == "on")
     def valid_loss_sum(x, y):
-        return tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(y, tf.cast(model(x), tf.float32),
-                                                                          from_logits=True))
+        return tf.reduce_sum(scores(features(x), targets=y))
 
     guard = common.NanGuard(hint="Try a lower --lr.")  # a NaN stops here (exit 1)
     rng = np.random.default_rng(args.seed)  # the batches' order and the samples' draws

@@ -52,7 +52,7 @@ def read_vocab(train_dir):
 def load_poem_model(train_dir, build_model):
     """(model, vocabulary, config) from the newest checkpoint in train_dir, or None if there is none.
 
-    build_model(vocab_size, embedding, units, layers, dropout, tied) makes the empty network (09's);
+    build_model(vocab_size, embedding, units, layers, dropout, tied, head) makes the empty network (09's);
     a vocabulary or checkpoint that does not belong to the config is refused, never half loaded."""
     train_dir = Path(train_dir)
     vocab_path = train_dir / VOCAB_FILE
@@ -61,8 +61,11 @@ def load_poem_model(train_dir, build_model):
     if not (vocab_path.exists() and (train_dir / CONFIG_FILE).exists() and latest):
         return None
     config, vocab = read_config(train_dir), read_vocab(train_dir)
-    model = build_model(config["vocab_size"], config["embedding"], config["units"], config.get("layers", 1),
-                        config.get("dropout", 0.0), config.get("tied", False))  # no "tied" yet: an untied model
+    if "head" not in config:  # before 2026-12-02: one flat softmax, a network this code no longer builds
+        fail(f"{train_dir} 里的模型是旧版 09 训练的 / the model in {train_dir} was trained by an older 09 "
+             f"(one flat softmax): train again with --fresh")
+    model = build_model(*(config[key] for key in ("vocab_size", "embedding", "units", "layers", "dropout", "tied",
+                                                  "head")))
     try:
         # Every weight must come from the file (a silent partial restore would write noise).
         tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
@@ -73,22 +76,28 @@ def load_poem_model(train_dir, build_model):
 
 
 def export_model(model, train_dir, only_if_stale=False):
-    """Save the network as EXPORT_FILE, its tied output as an ordinary Dense layer holding a copy of
-    the table (TiedOutput refers to another layer, which a saved file cannot): same scores."""
+    """Save the network as EXPORT_FILE in float32, its tied output as an untied one holding a copy of
+    the table (a tied layer refers to another layer, which a saved file cannot): the same scores."""
     from .files import save_keras_model
-    from .layers import TiedOutput
+    from .layers import HeadTailOutput
     path, latest = Path(train_dir) / EXPORT_FILE, tf.train.latest_checkpoint(str(train_dir))
     if only_if_stale and path.exists() and latest and path.stat().st_mtime >= Path(latest + ".index").stat().st_mtime:
         return
 
-    def clone(layer):
-        if isinstance(layer, TiedOutput):
-            return keras.layers.Dense(layer.embedding.input_dim, name=layer.name)
-        return layer.__class__.from_config(layer.get_config())
+    def tied(layer):
+        return isinstance(layer, HeadTailOutput) and layer.embedding is not None
+
+    def clone(layer):  # (an untied copy, for the tied output too) in float32, also after training in bfloat16
+        config = layer.get_config()
+        if not isinstance(layer, keras.layers.InputLayer):
+            config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
     copy = keras.models.clone_model(model, clone_function=clone)
     for old, new in zip(model.layers, copy.layers):
-        tied = isinstance(old, TiedOutput)
-        new.set_weights([keras.ops.transpose(old.embedding.embeddings), old.bias] if tied else old.get_weights())
+        if tied(old):  # the untied copy's weights: the table, then the layer's own
+            new.set_weights([old.embedding.embeddings, old.bias] + ([old.rare, old.rare_bias] if old.split else []))
+        else:
+            new.set_weights(old.get_weights())
     save_keras_model(copy, path)
 
 
@@ -98,6 +107,7 @@ def load_exported_model(train_dir):
     if not all((train_dir / name).exists() for name in (EXPORT_FILE, VOCAB_FILE, CONFIG_FILE)):
         return None
     config, vocab = read_config(train_dir), read_vocab(train_dir)
+    from . import layers  # noqa: F401  (registers HeadTailOutput: the saved model refers to it by name)
     try:
         model = keras.models.load_model(train_dir / EXPORT_FILE)
     except Exception as error:  # zero bytes, cut short, another program's file: all say the same

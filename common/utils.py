@@ -20,6 +20,16 @@ def set_seed(seed):
     tf.random.set_seed(seed)
 
 
+def cpu_has_bfloat16():
+    """True where the CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX; read on Linux only):
+    mixed bfloat16 pays off there. Elsewhere (other OSes, older CPUs) False, and float32 is used."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def output_dir(out_dir=None):
     path = Path(out_dir or SCRIPTS_DIR / "outputs")
     try:

@@ -33,7 +33,7 @@ def tang_folder(root):
 # Tests of a locale-independent UTF-8 program: no LANG, no PYTHONIOENCODING.
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": None, "PYTHONUTF8": None}
 QUICK = ["--batch-size", 4, "--seq-len", 16, "--units", 32, "--embedding", 16, "--epochs", 3,
-         "--sample-every", 10]
+         "--sample-every", 10, "--head", 20]  # (--head 20: two thirds of the tiny vocabulary are "rare")
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +143,50 @@ def test_checkpoint_of_another_shape_is_refused_not_half_loaded(trained, tmp_pat
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--generate", 1)
     assert result.returncode == 2 and "cannot be read" in result.stderr and "--fresh" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_model_of_an_older_09_is_refused_with_what_to_do(trained, tmp_path):
+    data, train_dir, _ = trained
+    import shutil
+    copy = tmp_path / "model"
+    shutil.copytree(train_dir, copy)
+    config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
+    del config["head"]  # what 09 wrote before the two-level softmax
+    (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--generate", 1)
+    assert result.returncode == 2 and "older 09" in result.stderr and "--fresh" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("head", [4, 1, 30])  # two levels; almost all rare; one plain softmax (head ≥ vocabulary)
+@pytest.mark.parametrize("tied", [True, False])
+def test_two_level_softmax_is_exact(head, tied):
+    """HeadTailOutput: probabilities sum to 1, and the training loss (targets given, second softmax
+    only where needed) is exactly −log p of the full distribution, in float32 and mixed bfloat16."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from common.layers import HeadTailOutput
+    rng = np.random.default_rng(head)
+    x = rng.normal(size=(3, 9, 8)).astype("float32")
+    targets = rng.integers(0, 20, size=(3, 9))
+    embed = keras.layers.Embedding(20, 8)
+    embed.build((None,))
+    layer = HeadTailOutput(20, head, embed if tied else None)
+    layer.build(x.shape)
+    for weight in layer.weights:  # (not the zeros they start from)
+        weight.assign(rng.normal(size=weight.shape).astype("float32"))
+    log_p = layer(x).numpy()
+    assert log_p.shape == (3, 9, 20)
+    np.testing.assert_allclose(np.exp(log_p).sum(-1), 1, rtol=1e-5)
+    expected = -np.take_along_axis(log_p, targets[..., None], -1)[..., 0]
+    np.testing.assert_allclose(layer(x, targets=targets).numpy(), expected, rtol=1e-5, atol=1e-5)
+    half = HeadTailOutput(20, head, embed if tied else None, dtype="mixed_bfloat16")  # as training on AVX512_BF16
+    half.build(x.shape)
+    half.set_weights(layer.get_weights())
+    loss = half(x, targets=targets)
+    assert loss.dtype == tf.float32
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=0.05, atol=0.05)
 
 
 def test_plain_text_corpus_free_generation_terminates(tmp_path):
