@@ -8,10 +8,11 @@ What it shows
   (--corpus FILE: Song ci, modern poems, English), one poem or passage per line.
 
 Run / 运行
-  python 09_poem_rnn.py                            训练（默认 2 核 CPU 约 30 分钟），可接着训练；
+  python 09_poem_rnn.py                            训练（默认 2 核 CPU 约 25 分钟），可接着训练；
                                                    Ctrl-C 会保存检查点
-                                                   train (default: ≈30 min on a 2-core CPU),
+                                                   train (default: ≈25 min on a 2-core CPU),
                                                    resumable; Ctrl-C saves a checkpoint
+  python 09_poem_rnn.py --epochs 1.5               先试 5 分钟左右 / a first try in about 5 minutes
   python 09_poem_rnn.py --generate 5 --form 7 --lines 4
                                                    写 5 首七言绝句 / five 7-character quatrains
   python 09_poem_rnn.py --generate 1 --acrostic 春夏秋冬      藏头诗 / an acrostic poem
@@ -21,9 +22,9 @@ Run / 运行
                                                    learn another style (own --train-dir)
 
 Expected / 预期结果
-  验证损失 ≈4.56 nats/字，二元模型 5.63；诗是简体字，偶数句押韵（README 里有实测的五首）
-  validation loss ≈4.56 nats/char against 5.63 for a bigram model; poems in simplified characters
-  whose even lines rhyme (README: measured, five poems)
+  验证损失 ≈4.53 nats/字，二元模型 5.63；诗是简体字，偶数句押韵（README 里有它写的藏头诗）
+  validation loss ≈4.53 nats/char against 5.63 for a bigram model; poems in simplified characters
+  whose even lines rhyme (README: an acrostic it wrote)
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
@@ -50,7 +51,7 @@ HYP = dict(
     clipnorm=1.0,     # a longer gradient is shortened to this length: RNN gradients can explode
     batch_size=256,   # sequences per step: steadier gradients, fewer (costly) steps
     seq_len=64,       # characters per sequence: longer than any quatrain (26 or 34 with its markers)
-    epochs=8,         # passes over the training poems (6 gave 4.617, not 4.60: docs/benchmarks.md §6)
+    epochs=8,         # passes over the training poems (6 were not enough for 4.60: docs/benchmarks.md §6)
     precision="auto",  # bfloat16 arithmetic where the CPU has it (AVX512_BF16, AMX), else float32
     temperature=0.8,  # sampling: scores ÷ 0.8, so likely characters get likelier (safer lines)
     top_k=50,         # sampling: only the 50 likeliest characters can be drawn, never a freak one
@@ -275,12 +276,12 @@ if training:
 if not training:
     trained = load_poem_model(train_dir, build_model)
     if trained is None:
-        # Training takes about half an hour on a laptop CPU: never start it by surprise.
-        fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 30 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
+        # Training takes about 25 minutes on a laptop CPU: never start it by surprise.
+        fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 25 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
              f"  python 09_poem_rnn.py" + (f" --corpus {args.corpus}" if args.corpus else "")
              + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
              f"no trained model in {train_dir} yet. Train one first with the command above (about "
-             f"30 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
+             f"25 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
     model, vocab, config = trained
     export_model(model, train_dir, only_if_stale=True)  # (a run stopped by a kill had no time to)
 
