@@ -12,7 +12,7 @@ Run / 运行
                                                    Ctrl-C 会保存检查点
                                                    train (default: ≈25 min on a 2-core CPU),
                                                    resumable; Ctrl-C saves a checkpoint
-  python 09_poem_rnn.py --epochs 1.5               先试 5 分钟左右 / a first try in about 5 minutes
+  python 09_poem_rnn.py --epochs 1.5               先试一下：约 4 分钟 / a first try: about 4 minutes
   python 09_poem_rnn.py --generate 5 --form 7 --lines 4
                                                    写 5 首七言绝句 / five 7-character quatrains
   python 09_poem_rnn.py --generate 1 --acrostic 春夏秋冬      藏头诗 / an acrostic poem
