@@ -140,7 +140,7 @@ import tensorflow as tf  # noqa: E402
 
 from common.layers import HeadTailOutput  # noqa: E402  (the two-level softmax, section 2)
 from common.poem_writer import (CONFIG_FILE, VOCAB_FILE, choose_character, evaluate, export_model,  # noqa: E402
-                                load_poem_model, read_config, show, start_characters, write_poems)
+                                load_poem_model, network_sizes, read_config, show, start_characters, write_poems)
 
 common.set_seed(args.seed)
 train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "poem_rnn")
@@ -205,8 +205,7 @@ if training:  # a resumed run keeps the sizes it was started with (config.json)
     bfloat16 = args.precision == "bfloat16" or (args.precision == "auto" and common.cpu_has_bfloat16()
                                                 and not tf.config.list_physical_devices("GPU"))
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
-    model = build_model(*(config[key] for key in ("vocab_size", "embedding", "units", "layers", "dropout", "tied",
-                                                  "head")))
+    model = build_model(*network_sizes(config, train_dir))
     features, scores = keras.Model(model.input, model.get_layer("scores").input), model.get_layer("scores")
 
 # %% 3. 损失与优化器 / Loss and optimizer

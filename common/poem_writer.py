@@ -49,6 +49,14 @@ def read_vocab(train_dir):
     return vocab
 
 
+def network_sizes(config, train_dir):
+    """build_model's arguments from a config.json, in order; a model of an older 09 is refused."""
+    if "head" not in config:  # before 2026-12-02: one flat softmax, a network this code no longer builds
+        fail(f"{train_dir} 里的模型是旧版 09 训练的 / the model in {train_dir} was trained by an older 09 "
+             f"(one flat softmax): train again with --fresh")
+    return [config[key] for key in ("vocab_size", "embedding", "units", "layers", "dropout", "tied", "head")]
+
+
 def load_poem_model(train_dir, build_model):
     """(model, vocabulary, config) from the newest checkpoint in train_dir, or None if there is none.
 
@@ -61,11 +69,7 @@ def load_poem_model(train_dir, build_model):
     if not (vocab_path.exists() and (train_dir / CONFIG_FILE).exists() and latest):
         return None
     config, vocab = read_config(train_dir), read_vocab(train_dir)
-    if "head" not in config:  # before 2026-12-02: one flat softmax, a network this code no longer builds
-        fail(f"{train_dir} 里的模型是旧版 09 训练的 / the model in {train_dir} was trained by an older 09 "
-             f"(one flat softmax): train again with --fresh")
-    model = build_model(*(config[key] for key in ("vocab_size", "embedding", "units", "layers", "dropout", "tied",
-                                                  "head")))
+    model = build_model(*network_sizes(config, train_dir))
     try:
         # Every weight must come from the file (a silent partial restore would write noise).
         tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
