@@ -74,7 +74,7 @@ from common.poems import to_simplified_converter  # noqa: E402
 # %% 1. 读取模型 / Load the models: each once, at start; a missing one switches its part off
 # Each part, the command that trains its model, and how long that takes on a 2-core CPU.
 PARTS = {"digit": ("04 数字 / digit model", "python 04_mnist_cnn.py", "约 1 分钟", "about 1 min"),
-         "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 15–40 分钟", "15-40 min"),
+         "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 12–40 分钟", "12-40 min"),
          "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 25–50 分钟", "25-50 min")}
 
 

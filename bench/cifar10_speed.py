@@ -18,7 +18,8 @@ Run (a benchmark, not a test):
                                            evaluate another checkout's runs, every 2nd kept checkpoint
 
 Also printed: the arithmetic the training did per second (multiply-adds of the convolutions and
-the dense layer, counted from the network, × 3 for the backward pass), against the CPU's peak.
+the dense layer, counted from the network, × 3 for the backward pass), against the CPU's peak in
+the arithmetic the run used (07's default: bfloat16 where the CPU has it, else float32).
 """
 import argparse
 import json
@@ -92,12 +93,19 @@ def training_flops_per_image(train_dir):
     return total
 
 
-def cpu_peak_flops():
-    """(FLOP/s, how it was worked out): cores × clock × float32 operations per cycle and core.
+def run_precision(train_dir):
+    """'bfloat16' or 'float32': the arithmetic a run trained in (its model.json names Keras's policy)."""
+    return "bfloat16" if "mixed_bfloat16" in (train_dir / "model.json").read_text(encoding="utf-8") else "float32"
 
-    Per cycle: two fused multiply-add units of 512 bits (16 float32 × 2 operations each) on
+
+def cpu_peak_flops(precision="float32"):
+    """(FLOP/s or None, how it was worked out): cores × clock × operations per cycle and core.
+
+    float32 per cycle: two fused multiply-add units of 512 bits (16 float32 × 2 operations each) on
     AVX-512 Intel server cores; AMD Zen 4 (family 25) runs AVX-512 on 256-bit units, like AVX2
-    cores with two FMA units: 32. The clock is the one /proc/cpuinfo reports (a VM may boost)."""
+    cores with two FMA units: 32. bfloat16 with AVX512_BF16 (VDPBF16PS: two bfloat16 products
+    per float32 lane) twice that; AMX tiles are not modelled. The clock is the one /proc/cpuinfo
+    reports (a VM may boost)."""
     import os
     import re
     info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace") if Path("/proc/cpuinfo").exists() else ""
@@ -110,7 +118,14 @@ def cpu_peak_flops():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if mhz is None:
         return None, "unknown CPU clock"
-    return cores * mhz * 1e6 * per_cycle, f"{cores} cores × {mhz / 1000:.2f} GHz × {per_cycle} float32 FLOP/cycle"
+    if precision == "bfloat16":
+        if "amx_bf16" in flags:
+            return None, "AMX tiles: peak not modelled"
+        if "avx512_bf16" not in flags:
+            return None, "no bfloat16 arithmetic in this CPU"
+        per_cycle *= 2
+    return (cores * mhz * 1e6 * per_cycle,
+            f"{cores} cores × {mhz / 1000:.2f} GHz × {per_cycle} {precision} FLOP/cycle")
 
 
 def main():
@@ -146,17 +161,20 @@ def main():
                 128 if model == "tutorial" else 1024
             flops = training_flops_per_image(train_dir) * step * batch / (minutes * 60)
             results.append({"model": model, "args": args.args, "seed": seed, "curve": curve, "flops_per_second": flops,
+                            "precision": run_precision(train_dir),
                             "minutes_to": {f"{t:.0%}": minutes_to(curve, t) for t in TARGETS}})
 
     print("\n## Each run: training minutes → test accuracy (08, 6-view TTA)")
     for r in results:
         points = ", ".join(f"{m:.1f} → {a:.4f}" for m, _, a in r["curve"])
         print(f"- {' '.join([r['model'], r['args']]).strip()} seed {r['seed']}: {points}")
-    peak, how = cpu_peak_flops()
-    print(f"\nCPU peak (float32): {peak / 1e9:.0f} GFLOP/s = {how} (at the clock the system reports: a VM may show its "
-          "base clock, so a share near or over 100% means the cores run faster, or the library needs fewer operations "
-          "than counted, e.g. Winograd convolutions)" if peak else f"\nCPU peak: {how}")
-    print("\n| model | seeds | final accuracy | training minutes | minutes to 86% | to 90% | to 93% | GFLOP/s (of peak) |")
+    peaks = {precision: cpu_peak_flops(precision) for precision in sorted({r["precision"] for r in results})}
+    for precision, (peak, how) in peaks.items():
+        print(f"\nCPU peak ({precision}): {peak / 1e9:.0f} GFLOP/s = {how}" if peak else f"\nCPU peak ({precision}): {how}")
+    print("(at the clock the system reports: a VM may show its base clock, so a share near or over 100% means the "
+          "cores run faster, or the library needs fewer operations than counted, e.g. Winograd convolutions)")
+    print("\n| model (precision) | seeds | final accuracy | training minutes | minutes to 86% | to 90% | to 93% "
+          "| GFLOP/s (of the peak in its arithmetic) |")
     print("|---|---|---|---|---|---|---|---|")
     for model in args.models:
         runs = [r for r in results if r["model"] == model]
@@ -165,8 +183,10 @@ def main():
         minutes = spread([r["curve"][-1][0] for r in runs])
         reach = [spread([r["minutes_to"][f"{t:.0%}"] for r in runs]) for t in TARGETS]
         rate = statistics.median(r["flops_per_second"] for r in runs)
+        precision = "+".join(sorted({r["precision"] for r in runs}))
+        peak = peaks[runs[0]["precision"]][0] if "+" not in precision else None
         share = f" ({rate / peak:.0%})" if peak else ""
-        print(f"| {' '.join([model, *extra])} | {' '.join(str(r['seed']) for r in runs)} | {final_text} | {minutes} | "
+        print(f"| {' '.join([model, *extra])} ({precision}) | {' '.join(str(r['seed']) for r in runs)} | {final_text} | {minutes} | "
               + " | ".join(reach) + f" | {rate / 1e9:.1f}{share} |")
     out = ROOT / "outputs" / "bench" / "cifar10_speed.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -63,8 +63,8 @@ class ResumableRun:
         from .files import write_json, write_text
         path = self.train_dir / "model.json"
         if self.has_checkpoint() and path.is_file() and path.read_text(encoding="utf-8") != model.to_json():
-            fail(f"{self.train_dir} 里的检查点属于另一个网络（--width 不同，或是旧版 07 训练的？）/ the checkpoints in "
-                 f"{self.train_dir} belong to another network (a different --width, or an older 07?): use the old flags, "
+            fail(f"{self.train_dir} 里的检查点属于另一个网络（--width 或 --precision 不同，或是旧版 07 训练的？）/ the checkpoints "
+                 f"in {self.train_dir} belong to another network (a different --width or --precision, or an older 07?): use the old flags, "
                  f"or start over with --fresh")
         write_text(path, model.to_json())
         write_json(self.train_dir / "settings.json", getattr(self, "_settings", {}))

@@ -54,6 +54,8 @@ def test_train_resume_fresh_and_evaluate(cifar, tmp_path):
     first = train(cifar, tmp_path, "--steps", 3, "--save-every", 2)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "starting fresh" in first.stdout
+    from common import cpu_has_bfloat16  # the default (auto): bfloat16 where this CPU has it
+    assert f"{'bfloat16' if cpu_has_bfloat16() else 'float32'} 运算 / arithmetic" in first.stdout
     assert re.search(r"第 3 步 / step 3, loss = [\d.]+ \([\d.]+ examples/sec; [\d.]+ sec/batch\)", first.stdout)
     assert (tmp_path / "checkpoint").exists() and list(tmp_path.glob("ckpt-3.index"))
     assert list(tmp_path.glob("events.out.tfevents*"))  # TensorBoard scalars
@@ -303,7 +305,9 @@ def test_bad_cluster_flags_exit_2(cifar, tmp_path):
     import socket
     for flags, expected in ((["--workers", "nonsense", "--worker-index", 0], "not host:port"),
                             (["--workers", "127.0.0.1:1,127.0.0.1:2"], "--worker-index"),
-                            (["--worker-index", 1], "needs --workers")):
+                            (["--worker-index", 1], "needs --workers"),
+                            (["--workers", "127.0.0.1:1,127.0.0.1:2", "--worker-index", 0, "--strategy", "mirrored"],
+                             "leave the flag out")):
         result = train(cifar, tmp_path, "--steps", 1, *flags)
         assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr, result.stderr
     bad = run_script("07_cifar10_train.py", "--data-dir", cifar[0], "--train-dir", tmp_path, "--steps", 1,
@@ -318,13 +322,25 @@ def test_bad_cluster_flags_exit_2(cifar, tmp_path):
     assert result.returncode == 2 and "in use" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bfloat16_trains_and_08_evaluates(cifar, tmp_path):
+def test_bfloat16_trains_08_evaluates_and_a_resume_keeps_the_arithmetic(cifar, tmp_path):
     result = train(cifar, tmp_path, "--steps", 2, "--precision", "bfloat16")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "bfloat16 运算 / arithmetic" in result.stdout
     loss = float(re.search(r"第 2 步 / step 2, loss = ([\d.]+)", result.stdout).group(1))
     assert 1 < loss < 3  # near ln 10 = 2.30 after two steps: the float32 loss of bfloat16 logits
     evaluated = evaluate(cifar, tmp_path, "--tta", "none")
     assert evaluated.returncode == 0 and "第 2 步 / step 2: 准确率 / accuracy" in evaluated.stdout, evaluated.stderr[-2000:]
+    # The default (auto) resumes in what the run started with, whatever this CPU has; a change is refused.
+    resumed = train(cifar, tmp_path, "--steps", 3)
+    assert resumed.returncode == 0 and "bfloat16 运算 / arithmetic" in resumed.stdout, resumed.stderr[-3000:]
+    other = train(cifar, tmp_path, "--steps", 4, "--precision", "float32")
+    assert other.returncode == 2 and "--precision" in other.stderr and "Traceback" not in other.stderr, other.stderr
+    assert not list(tmp_path.glob("ckpt-4.index"))
+    in_float32 = tmp_path / "float32"
+    for steps in (1, 2):  # started in float32, resumed with the default
+        again = train(cifar, in_float32, "--steps", steps, *(["--precision", "float32"] if steps == 1 else []))
+        assert again.returncode == 0 and "float32 运算 / arithmetic" in again.stdout, again.stderr[-3000:]
+    assert list(in_float32.glob("ckpt-2.index"))
 
 
 def test_a_worker_waiting_for_the_others_stops_on_ctrl_c(cifar, tmp_path):

@@ -269,7 +269,7 @@ def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
         assert code == 200 and not status["digit"]["ready"] and "--retrain" in status["digit"]["message"]
         assert not status["poem"]["ready"] and "python 09_poem_rnn.py --generate 1" in status["poem"]["message"]
         photo = status["photo"]
-        assert not photo["ready"] and photo["command"] == "python 07_cifar10_train.py" and "15-40 min" in photo["takes"]
+        assert not photo["ready"] and photo["command"] == "python 07_cifar10_train.py" and "12-40 min" in photo["takes"]
         assert "python 07_cifar10_train.py" in photo["message"] and BILINGUAL.search(photo["message"])
         code, answer = call(app.url + "api/photo", picture("photo"))
         assert code == 503 and "python 07_cifar10_train.py" in answer["error"]
