@@ -274,13 +274,8 @@ def set_airbench_start(model, images, whitening, dirac, eps=5e-4):
 
 # The tutorial's network lives beside its layers (LRN, per-image standardization) in common/layers.py.
 NETWORKS = {"airbench": airbench_model, "tutorial": cifar10_tutorial_network}
-if hyp["precision"] == "auto":  # a resumed run keeps the arithmetic it was started with (its model.json)
-    started = train_dir / "model.json"
-    if run.has_checkpoint() and started.is_file():
-        hyp["precision"] = "bfloat16" if "mixed_bfloat16" in started.read_text(encoding="utf-8") else "float32"
-    else:
-        hyp["precision"] = ("bfloat16" if common.cpu_has_bfloat16() and not tf.config.list_physical_devices("GPU")
-                            else "float32")
+if hyp["precision"] == "auto":  # a resumed run keeps the arithmetic it was started with
+    hyp["precision"] = run.trained_precision() or ("bfloat16" if common.use_bfloat16("auto") else "float32")
 keras.mixed_precision.set_global_policy("mixed_bfloat16" if hyp["precision"] == "bfloat16" else "float32")
 with strategy.scope():
     model = NETWORKS[hyp["network"]](hyp["width"], pixel_mean, pixel_std)

@@ -202,9 +202,7 @@ def build_model(vocab_size, embedding, units, layers=1, dropout=0.0, tied=True, 
 
 
 if training:  # a resumed run keeps the sizes it was started with (config.json)
-    bfloat16 = args.precision == "bfloat16" or (args.precision == "auto" and common.cpu_has_bfloat16()
-                                                and not tf.config.list_physical_devices("GPU"))
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if common.use_bfloat16(args.precision) else "float32")
     model = build_model(*network_sizes(config, train_dir))
     features, scores = keras.Model(model.input, model.get_layer("scores").input), model.get_layer("scores")
 

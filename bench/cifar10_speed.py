@@ -94,8 +94,10 @@ def training_flops_per_image(train_dir):
 
 
 def run_precision(train_dir):
-    """'bfloat16' or 'float32': the arithmetic a run trained in (its model.json names Keras's policy)."""
-    return "bfloat16" if "mixed_bfloat16" in (train_dir / "model.json").read_text(encoding="utf-8") else "float32"
+    """'bfloat16' or 'float32': the arithmetic a run trained in (07's own reading of its model.json)."""
+    sys.path.insert(0, str(ROOT))
+    from common.training import trained_precision
+    return trained_precision(train_dir)
 
 
 def cpu_peak_flops(precision="float32"):

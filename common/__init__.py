@@ -32,7 +32,7 @@ from .datasets import (DataError, load_mnist, load_cifar10, cifar10_files, cifar
                        read_cifar10_bin, load_tang_poems, CIFAR10_CLASSES)
 from .normalize import (minmax_fit, zscore_fit, normalize_fit, normalize_apply,  # noqa: E402
                         save_params, load_params)
-from .utils import set_seed, cpu_has_bfloat16, output_dir, save_figure, plt_headless, argv_text, display_width  # noqa: E402
+from .utils import set_seed, cpu_has_bfloat16, use_bfloat16, output_dir, save_figure, plt_headless, argv_text, display_width  # noqa: E402
 from .results import save_results, load_results  # noqa: E402
 from .training import ResumableRun  # noqa: E402
 from .quiet import load_tensorflow_quietly  # noqa: E402

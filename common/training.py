@@ -69,6 +69,11 @@ class ResumableRun:
         write_text(path, model.to_json())
         write_json(self.train_dir / "settings.json", getattr(self, "_settings", {}))
 
+    def trained_precision(self):
+        """'bfloat16' or 'float32': the arithmetic the checkpoints here were trained in; None before
+        the first one."""
+        return trained_precision(self.train_dir) if self.has_checkpoint() else None
+
     def has_checkpoint(self):
         import tensorflow as tf
         return tf.train.latest_checkpoint(str(self.train_dir)) is not None
@@ -152,3 +157,12 @@ class ResumableRun:
         else:
             self.save("训练结束 / end of training")
         return self._interrupted
+
+
+def trained_precision(train_dir):
+    """'bfloat16' or 'float32': the arithmetic of the network in train_dir/model.json (it names
+    Keras's policy); None where there is none."""
+    path = Path(train_dir) / "model.json"
+    if not path.is_file():
+        return None
+    return "bfloat16" if "mixed_bfloat16" in path.read_text(encoding="utf-8") else "float32"

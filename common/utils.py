@@ -30,6 +30,13 @@ def cpu_has_bfloat16():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def use_bfloat16(precision):
+    """--precision → train in mixed bfloat16? 'auto': where the CPU has it and no GPU trains."""
+    import tensorflow as tf
+    return precision == "bfloat16" or (precision == "auto" and cpu_has_bfloat16()
+                                       and not tf.config.list_physical_devices("GPU"))
+
+
 def output_dir(out_dir=None):
     path = Path(out_dir or SCRIPTS_DIR / "outputs")
     try:
