@@ -51,14 +51,6 @@ settings = dict(lr=args.lr, steps=args.steps, batch_size=args.batch_size, loss_s
 if args.article:
     settings.update(ARTICLE)
 
-# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
-common.load_tensorflow_quietly()
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-common.set_seed(args.seed)
-plt = common.plt_headless()
-
 # %% 1. 准备数据 / Data (文章 四.1)
 # 28×28 images flattened to 784 numbers in [0, 1], labels one-hot.
 (x_train, y_train), (x_test, y_test) = common.load_mnist(args.data_dir)
@@ -75,6 +67,15 @@ print(f"它的标签 {y_test[0]} 写成 one-hot 向量 / its label {y_test[0]} a
       f"{y_test_onehot[0].astype(int)}")
 print(f"  （one-hot：10 个数，只有下标 {y_test[0]} 处是 1，其余都是 0 / "
       f"one-hot: ten numbers, a 1 at index {y_test[0]}, 0 elsewhere）")
+
+# TensorFlow comes after the flags and the data (--help, typos and a damaged file answer at
+# once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+common.set_seed(args.seed)
+plt = common.plt_headless()
 
 # %% 2. 模型 / Model (文章 四.2): y = softmax(x·W + b), everything starts at zero
 W = tf.Variable(tf.zeros([784, 10]), name="W")

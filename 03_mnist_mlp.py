@@ -32,18 +32,19 @@ parser.add_argument("--max-train", type=common.positive_int, default=None,
 common.add_common_args(parser)
 args = common.parse_args(parser)
 
-# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
-common.load_tensorflow_quietly()
-import keras  # noqa: E402
-
-common.set_seed(args.seed)
-plt = common.plt_headless()
-
 # %% 1. 准备数据 / Data: pixels scaled to [0, 1] (unscaled 0-255 inputs are the classic cause of NaN)
 (x_train, y_train), (x_test, y_test) = common.load_mnist(args.data_dir)
 x_train = x_train[:args.max_train].reshape(-1, 784).astype(np.float32) / 255
 y_train = y_train[:args.max_train]
 x_test = x_test.reshape(-1, 784).astype(np.float32) / 255
+
+# TensorFlow comes after the flags and the data (--help, typos and a damaged file answer at
+# once), minus its start-up noise.
+common.load_tensorflow_quietly()
+import keras  # noqa: E402
+
+common.set_seed(args.seed)
+plt = common.plt_headless()
 
 # %% 2. 模型 / Model: 784 → 512 → 512 → 10. Each hidden layer is many softmax-regression-like units
 #    followed by ReLU, which lets the net combine simple strokes into digit shapes.

@@ -72,12 +72,6 @@ if args.predict:  # a separate job: score new rows with the model saved by an ea
     membership.score_csv(bundle_path, args.predict, dropna=args.dropna)
     raise SystemExit(0)
 
-# TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
-common.load_tensorflow_quietly()
-import tensorflow as tf  # noqa: E402
-
-common.set_seed(args.seed)
-
 # %% 1. 准备数据 / Data (文章 五): activity-log rows → 11 numbers in [0, 1] per user
 if args.csv:  # your own data: numeric columns, a label column with K ≥ 2 values (common/tables.py)
     data = tables.load_labeled_csv(args.csv, args.label, args.features, args.dropna, args.test_split, args.seed)
@@ -136,6 +130,14 @@ if args.raw_features and not args.csv and normalize == "none":
 elif args.raw_features and not args.csv:
     print("文章的修复 / the article's fix: 同样的原始数值和手写损失，先缩放就能正常训练 / "
           "the same raw values and hand-written loss train well once scaled")
+
+
+# TensorFlow comes after the flags and the data (--help, typos and a bad CSV answer at once),
+# minus its start-up noise.
+common.load_tensorflow_quietly()
+import tensorflow as tf  # noqa: E402
+
+common.set_seed(args.seed)
 
 
 # %% 2. 模型 / Model, as in 02: y = softmax(x·W + b); or with one hidden ReLU layer (--hidden)

@@ -1,5 +1,13 @@
-"""Shared test helpers: run a demo script as a user would, write tiny data sets in real formats."""
+"""Shared test helpers: run a demo script as a user would, write tiny data sets in real formats,
+train each tiny model once per test run, and the two tiers.
+
+Tiers: `python -m pytest -q` runs the fast tier (every script's main path and its bad-input
+messages, a few minutes); tests marked `slow` (the longer trainings, several workers, the browser,
+notebooks, benches, real-data accuracy) run with `-m slow`, and everything with `--full`.
+"""
 import gzip
+import json
+import shutil
 import http.server
 import io
 import os
@@ -21,6 +29,25 @@ sys.path.insert(0, str(ROOT))
 # ("E0000 00:00:1733 ... oneDNN ..."), their preamble, and Python warnings raised inside a package.
 LIBRARY_NOISE = re.compile(r"^([EWIF]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages|WARNING:absl"
                            r"|.*(site-packages|dist-packages).*Warning\b)", re.MULTILINE)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true",
+                     help="run both tiers: the fast one and the tests marked slow")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: the full tier (python -m pytest -q -m slow, or --full for both)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --full or an explicit -m, leave out the slow tier (deselected, not skipped)."""
+    if config.getoption("--full") or config.option.markexpr:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 def run_script(script, *args, env=None, timeout=300, cwd=None):
@@ -104,7 +131,7 @@ def http_root(tmp_path):
     handler = lambda *a, **k: _QuietHandler(*a, directory=str(www), **k)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.handle_error = lambda request, address: None  # a client that hangs up early is a test case
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield www, f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
@@ -119,3 +146,97 @@ def dead_url():
     port = s.getsockname()[1]
     s.close()
     return f"http://127.0.0.1:{port}/"
+
+
+# ---------------------------------------------------------------- tiny Tang poems (09)
+LINES = ["春風吹柳綠", "花落水中流", "明月照山高", "秋雲過遠樓", "白日依山盡", "黃河入海流",
+         "欲窮千里目", "更上一層樓", "江水向東去", "青山不老秋", "夜深人未歸", "孤舟月下遊"]
+
+
+def tang_folder(root):
+    """58 poet.tang.N.json files holding a few dozen short regular poems (plus ones to be cleaned out)."""
+    folder = root / "tang-poems"
+    folder.mkdir(parents=True)
+    poems = []
+    for i in range(48):
+        a, b, c, d = (LINES[(i + k * 5) % len(LINES)] for k in range(4))
+        poems.append({"author": "無名", "title": f"詩{i}", "paragraphs": [f"{a}，{b}。", f"{c}，{d}。"]})
+    poems.append({"author": "x", "title": "damaged", "paragraphs": ["春風□柳綠，花落水中流。"]})
+    poems.append({"author": "x", "title": "irregular", "paragraphs": ["春風吹，花落水中流。"]})
+    for n in range(0, 58000, 1000):
+        chunk = poems if n == 0 else []
+        (folder / f"poet.tang.{n}.json").write_text(json.dumps(chunk, ensure_ascii=False), encoding="utf-8")
+    return root
+
+
+# Tests of a locale-independent UTF-8 program: no LANG, no PYTHONIOENCODING.
+C_LOCALE = {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": None, "PYTHONUTF8": None}
+QUICK = ["--batch-size", 4, "--seq-len", 16, "--units", 32, "--embedding", 16, "--epochs", 3,
+         "--sample-every", 10, "--head", 20]  # (--head 20: two thirds of the tiny vocabulary are "rare")
+
+
+# ---------------------------------------------------------------- processes a test starts
+@pytest.fixture
+def spawn():
+    """spawn(args, **popen_kwargs) → Popen; whatever is still running when the test ends, pass or
+    fail, is killed and reaped, so no test leaves a process behind."""
+    started = []
+
+    def start(args, **kwargs):
+        process = subprocess.Popen(args, **kwargs)
+        started.append(process)
+        return process
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        try:
+            process.communicate(timeout=30)
+        except (subprocess.TimeoutExpired, ValueError):
+            pass
+
+
+# ---------------------------------------------------------------- tiny models, trained once a run
+def copy_of(folder, to):
+    """A private copy of a shared trained folder, for a test that changes it."""
+    return Path(shutil.copytree(folder, to))
+
+
+@pytest.fixture(scope="session")
+def mnist_cnn(tmp_path_factory):
+    """Tiny MNIST, and 04's default model trained on it for 2 epochs: (data dir, out dir, run)."""
+    root = tmp_path_factory.mktemp("mnist_cnn")
+    data = write_tiny_mnist(root / "data")
+    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", root / "out", "--epochs", 2)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return data, root / "out", result
+
+
+# 07 on tiny data: small, no XLA (compiling would cost more than the steps).
+CIFAR_TINY = ["--batch-size", 32, "--width", 8, "--log-every", 1, "--jit", "off"]
+
+
+@pytest.fixture(scope="session")
+def cifar_run(tmp_path_factory):
+    """Tiny CIFAR-10, and 07's default model trained on it for 3 steps (checkpoints at 2 and 3):
+    (data dir, its cache env, train dir, run). Tests that change the train dir use copy_of."""
+    root = tmp_path_factory.mktemp("cifar_run")
+    data, _ = write_tiny_cifar10(root / "data", per_file=60)
+    env = {"TFDEMOS_CACHE_DIR": str(root / "cache")}
+    train_dir = root / "train"
+    result = run_script("07_cifar10_train.py", "--data-dir", data, "--train-dir", train_dir, "--out-dir",
+                        f"{train_dir}_out", *CIFAR_TINY, "--steps", 3, "--save-every", 2, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return data, env, train_dir, result
+
+
+@pytest.fixture(scope="session")
+def poem_model(tmp_path_factory):
+    """Tiny Tang corpus, and 09 trained on it with QUICK (C locale): (data dir, train dir, run)."""
+    root = tmp_path_factory.mktemp("poems")
+    data = tang_folder(root / "data")
+    train_dir = root / "model"
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, *QUICK,
+                        "--out-dir", root / "out", env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return data, train_dir, result

@@ -9,17 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LIBRARY_NOISE, ROOT, run_script, write_tiny_cifar10
-
-TINY = ["--batch-size", 32, "--width", 8, "--log-every", 1, "--jit", "off"]
+from conftest import CIFAR_TINY as TINY
+from conftest import LIBRARY_NOISE, ROOT, copy_of, run_script
 
 
 @pytest.fixture(scope="module")
-def cifar(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifar")
-    data_dir, _ = write_tiny_cifar10(root / "data", per_file=60)
-    env = {"TFDEMOS_CACHE_DIR": str(root / "cache")}
-    return data_dir, root, env
+def cifar(cifar_run, tmp_path_factory):
+    """The tiny CIFAR-10 of conftest.cifar_run (already unpacked into its cache), and a folder for 08's output."""
+    data_dir, env, _, _ = cifar_run
+    return data_dir, tmp_path_factory.mktemp("cifar"), env
 
 
 def results_dir(train_dir):
@@ -33,11 +31,11 @@ def train(cifar, train_dir, *extra):
                       "--out-dir", results_dir(train_dir), *TINY, *extra, env=env)
 
 
-def start_trainer(cifar, train_dir, *extra):
+def start_trainer(spawn, cifar, train_dir, *extra):
     """07 in the background, training 'forever' (until a test stops it)."""
     import os
     data_dir, _, env = cifar
-    return subprocess.Popen(
+    return spawn(
         [sys.executable, str(ROOT / "07_cifar10_train.py"), "--data-dir", str(data_dir), "--train-dir",
          str(train_dir), "--out-dir", results_dir(train_dir), *map(str, TINY), "--steps", "100000", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
@@ -50,9 +48,9 @@ def evaluate(cifar, train_dir, *extra):
                       "--out-dir", root / "out", *extra, env=env)
 
 
-def test_train_resume_fresh_and_evaluate(cifar, tmp_path):
-    first = train(cifar, tmp_path, "--steps", 3, "--save-every", 2)
-    assert first.returncode == 0, first.stderr[-3000:]
+def test_train_resume_fresh_and_evaluate(cifar, cifar_run, tmp_path):
+    first = cifar_run[3]  # 07 --steps 3 --save-every 2, trained once per test run (conftest.py)
+    tmp_path = copy_of(cifar_run[2], tmp_path / "train")
     assert "starting fresh" in first.stdout
     from common import cpu_has_bfloat16  # the default (auto): bfloat16 where this CPU has it
     assert f"{'bfloat16' if cpu_has_bfloat16() else 'float32'} 运算 / arithmetic" in first.stdout
@@ -78,43 +76,53 @@ def test_train_resume_fresh_and_evaluate(cifar, tmp_path):
     assert "starting fresh" in fresh.stdout and "trained to step 2" in fresh.stdout
 
 
-def test_eval_without_or_with_corrupt_checkpoint_exits_2(cifar, tmp_path):
+def test_eval_without_or_with_corrupt_checkpoint_exits_2(cifar, cifar_run, tmp_path):
     result = evaluate(cifar, tmp_path / "empty")
     assert result.returncode == 2 and "run 07_cifar10_train.py first" in result.stderr
-    assert train(cifar, tmp_path, "--steps", 1).returncode == 0
-    for data_file in tmp_path.glob("ckpt-1.data-*"):
+    tmp_path = copy_of(cifar_run[2], tmp_path / "train")  # trained to step 3
+    for data_file in tmp_path.glob("ckpt-3.data-*"):
         data_file.write_bytes(b"\0garbage" * 10)
     result = evaluate(cifar, tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr[-2000:]
     assert "could not be read" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_watch_evaluates_new_checkpoints_then_stops(cifar, tmp_path):
+@pytest.mark.slow
+def test_watch_evaluates_new_checkpoints_then_stops(cifar, tmp_path, spawn):
+    """08 --watch evaluates the newest checkpoint, then each new one. The second training starts
+    only once the watcher has reported the first, so the test never depends on which is faster."""
     data_dir, root, env = cifar
     assert train(cifar, tmp_path, "--steps", 1).returncode == 0
     import os
-    watcher = subprocess.Popen(
+    watcher = spawn(
         [sys.executable, str(ROOT / "08_cifar10_eval.py"), "--data-dir", str(data_dir), "--train-dir",
          str(tmp_path), "--out-dir", str(root / "out"), "--watch", "--interval", "0.5", "--max-evals", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
         env=dict(os.environ, **env))
+    seen = []
+    for line in watcher.stdout:
+        seen.append(line)
+        if "第 1 步 / step 1: 准确率 / accuracy @ 1" in line:
+            break
+    assert seen and "第 1 步" in seen[-1], "".join(seen)[-3000:]
     assert train(cifar, tmp_path, "--steps", 2).returncode == 0
     stdout, stderr = watcher.communicate(timeout=240)
     assert watcher.returncode == 0, stderr[-3000:]
-    assert "第 1 步 / step 1: 准确率 / accuracy @ 1" in stdout
     assert "第 2 步 / step 2: 准确率 / accuracy @ 1" in stdout
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_runs_on_cpu(cifar, tmp_path):
     result = train(cifar, tmp_path, "--steps", 2, "--strategy", "mirrored")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "trained to step 2" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop, name, code", [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)])
-def test_ctrl_c_or_sigterm_saves_a_usable_checkpoint(cifar, tmp_path, stop, name, code):
+def test_ctrl_c_or_sigterm_saves_a_usable_checkpoint(cifar, tmp_path, spawn, stop, name, code):
     """Ctrl-C, and SIGTERM (an IDE's stop button, `docker stop`), save the step reached before exiting."""
-    trainer = start_trainer(cifar, tmp_path, "--save-every", "100000")
+    trainer = start_trainer(spawn, cifar, tmp_path, "--save-every", "100000")
     deadline = time.time() + 180
     for line in trainer.stdout:
         if "第 2 步 / step 2, loss" in line or time.time() > deadline:
@@ -130,9 +138,10 @@ def test_ctrl_c_or_sigterm_saves_a_usable_checkpoint(cifar, tmp_path, stop, name
     assert result.returncode == 0 and f"第 {step} 步 / step {step}: 准确率 / accuracy" in result.stdout
 
 
-def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
+@pytest.mark.slow
+def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path, spawn):
     """kill -9 while saving, a normal run, 08, a resume with other flags, --fresh: all behave."""
-    trainer = start_trainer(cifar, tmp_path, "--save-every", "1")
+    trainer = start_trainer(spawn, cifar, tmp_path, "--save-every", "1")
     saves, deadline = 0, time.time() + 180
     for line in trainer.stdout:
         saves += "saved checkpoint" in line
@@ -172,6 +181,7 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path):
     assert result.returncode == 0 and "第 1 步 / step 1: 准确率 / accuracy" in result.stdout
 
 
+@pytest.mark.slow
 def test_tutorial_model_trains_resumes_and_evaluates(cifar, tmp_path):
     """07 --model tutorial: the TF1 tutorial's net, resumable, read by 08 through model.json."""
     first = train(cifar, tmp_path, "--model", "tutorial", "--steps", 2)
@@ -189,7 +199,8 @@ def test_tutorial_model_trains_resumes_and_evaluates(cifar, tmp_path):
     assert f"第 4 步 / step 4: 准确率 / accuracy @ 1 = {results['accuracy']:.3f}" in result.stdout
 
 
-def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifar, tmp_path):
+@pytest.mark.slow
+def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifar, tmp_path, spawn):
     """The default model: a run stopped by Ctrl-C and resumed (across the start of the lookahead
     in the 4th epoch) ends exactly like one that went straight through; the whitening filters
     never change, their bias learns in the first 3 epochs only (9 steps per epoch here)."""
@@ -209,7 +220,7 @@ def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifa
     assert change(bias, 9, 18) > 1e-4  # epoch 2: the bias learns
     assert change(bias, 29, 40) < 1e-6  # epoch 4 on: frozen
 
-    trainer = start_trainer(cifar, tmp_path / "parts", *map(str, flags))
+    trainer = start_trainer(spawn, cifar, tmp_path / "parts", *map(str, flags))
     for line in trainer.stdout:
         if "第 20 步 / step 20, loss" in line:
             break
@@ -225,6 +236,7 @@ def test_airbench_resume_repeats_the_same_run_and_keeps_the_whitening_fixed(cifa
     assert result.returncode == 0 and "TTA flip，" in result.stdout, result.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_airbench_without_its_parts_trains_and_refuses_a_mixed_resume(cifar, tmp_path):
     """--without (the README's ablation table): every part can be left out; a resume must leave
     out the same parts, or it would mix two recipes in one run."""
@@ -250,12 +262,12 @@ def free_ports(count):
     return ports
 
 
-def start_workers(cifar, train_dir, ports, *extra):
+def start_workers(spawn, cifar, train_dir, ports, *extra):
     """Two 07 processes on 127.0.0.1 forming one MultiWorkerMirroredStrategy cluster."""
     import os
     data_dir, _, env = cifar
     workers = ",".join(f"127.0.0.1:{port}" for port in ports)
-    return [subprocess.Popen(
+    return [spawn(
         [sys.executable, str(ROOT / "07_cifar10_train.py"), "--data-dir", str(data_dir), "--train-dir",
          str(train_dir), "--out-dir", results_dir(train_dir), *map(str, TINY), "--workers", workers,
          "--worker-index", str(index), *map(str, extra)],
@@ -271,12 +283,13 @@ def finish(processes, timeout=300):
     return [(p.returncode, out, err) for p, (out, err) in zip(processes, outputs)]
 
 
-def test_two_workers_on_localhost_train_resume_and_08_reads_the_chief(cifar, tmp_path):
+@pytest.mark.slow
+def test_two_workers_on_localhost_train_resume_and_08_reads_the_chief(cifar, tmp_path, spawn):
     """--workers: two processes train as one (MultiWorkerMirroredStrategy); the chief's folder
     holds the run, worker 1 keeps its own copy of the same weights; both resume; a stop on one
     worker stops both at the same step."""
     ports = free_ports(2)
-    for code, out, err in finish(start_workers(cifar, tmp_path, ports, "--steps", 3, "--save-every", 2)):
+    for code, out, err in finish(start_workers(spawn, cifar, tmp_path, ports, "--steps", 3, "--save-every", 2)):
         assert code == 0, err[-3000:]
         assert "worker" in out and "of 2" in out and "trained to step 3" in out and "Traceback" not in err
     assert list(tmp_path.glob("ckpt-3.index")) and list((tmp_path / "worker-1").glob("ckpt-3.index"))
@@ -287,7 +300,7 @@ def test_two_workers_on_localhost_train_resume_and_08_reads_the_chief(cifar, tmp
     assert accuracy.search(chief.stdout).group(0) == accuracy.search(other.stdout).group(0)  # the same weights
 
     # Resume; SIGTERM to worker 1 alone (one machine's `docker stop`) stops both at one step, saved.
-    workers = start_workers(cifar, tmp_path, ports, "--steps", 100000, "--save-every", 100000)
+    workers = start_workers(spawn, cifar, tmp_path, ports, "--steps", 100000, "--save-every", 100000)
     deadline = time.time() + 240
     for line in workers[1].stdout:
         if "第 5 步 / step 5, loss" in line or time.time() > deadline:
@@ -322,6 +335,7 @@ def test_bad_cluster_flags_exit_2(cifar, tmp_path):
     assert result.returncode == 2 and "in use" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_bfloat16_trains_08_evaluates_and_a_resume_keeps_the_arithmetic(cifar, tmp_path):
     result = train(cifar, tmp_path, "--steps", 2, "--precision", "bfloat16")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -343,9 +357,10 @@ def test_bfloat16_trains_08_evaluates_and_a_resume_keeps_the_arithmetic(cifar, t
     assert list(in_float32.glob("ckpt-2.index"))
 
 
-def test_a_worker_waiting_for_the_others_stops_on_ctrl_c(cifar, tmp_path):
+@pytest.mark.slow
+def test_a_worker_waiting_for_the_others_stops_on_ctrl_c(cifar, tmp_path, spawn):
     """A worker whose partner never starts waits, and says so; Ctrl-C ends the wait (exit 130)."""
-    worker = start_workers(cifar, tmp_path, free_ports(2), "--steps", 1)[0]
+    worker = start_workers(spawn, cifar, tmp_path, free_ports(2), "--steps", 1)[0]
     deadline = time.time() + 120
     for line in worker.stdout:
         if "waiting until every worker has started" in line or time.time() > deadline:

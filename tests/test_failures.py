@@ -75,10 +75,25 @@ def test_article_model_refuses_augmentation(tmp_path):
 
 
 # ---------------------------------------------------------------- missing or damaged data
+def slow(*values):
+    """A case of the full tier; the fast tier keeps one case of the same kind through the real
+    script and checks every case's message in-process (the same loader, no new process)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
+def user_error(function, *args):
+    """The one message (exit 2) a script would print for what `function(*args)` raises."""
+    with pytest.raises(common.UserError) as info:
+        function(*args)
+    code, message = errors.message_for(info.value)
+    assert code == 2
+    return message
+
+
 @pytest.mark.parametrize("script, missing", [
-    ("02_mnist_softmax.py", "train-images-idx3-ubyte.gz"), ("03_mnist_mlp.py", "train-images-idx3-ubyte.gz"),
-    ("04_mnist_cnn.py", "train-images-idx3-ubyte.gz"), ("07_cifar10_train.py", "cifar-10-binary.tar.gz"),
-    ("09_poem_rnn.py", "poet.tang.0.json"),
+    ("02_mnist_softmax.py", "train-images-idx3-ubyte.gz"), slow("03_mnist_mlp.py", "train-images-idx3-ubyte.gz"),
+    slow("04_mnist_cnn.py", "train-images-idx3-ubyte.gz"), slow("07_cifar10_train.py", "cifar-10-binary.tar.gz"),
+    slow("09_poem_rnn.py", "poet.tang.0.json"),
 ])
 def test_empty_data_dir_without_network(tmp_path, script, missing):
     result = run_script(script, "--data-dir", tmp_path / "empty", "--out-dir", tmp_path / "out",
@@ -87,20 +102,32 @@ def test_empty_data_dir_without_network(tmp_path, script, missing):
     assert_clear_failure(result, missing, "TFDEMOS_OFFLINE", "--data-dir")
 
 
+@pytest.mark.parametrize("load, missing", [
+    (common.load_mnist, "train-images-idx3-ubyte.gz"), (common.cifar10_files, "cifar-10-binary.tar.gz"),
+    (common.load_tang_poems, "poet.tang.0.json"),
+])
+def test_empty_data_dir_without_network_in_process(tmp_path, monkeypatch, load, missing):
+    monkeypatch.setenv("TFDEMOS_OFFLINE", "1")
+    monkeypatch.setenv("TFDEMOS_CACHE_DIR", str(tmp_path / "cache"))
+    message = user_error(load, tmp_path / "empty")
+    assert missing in message and "TFDEMOS_OFFLINE" in message and "--data-dir" in message
+
+
 def test_debug_switch_shows_the_traceback(tmp_path):
     result = run_script("02_mnist_softmax.py", "--data-dir", tmp_path, env=dict(OFFLINE, TFDEMOS_DEBUG="1"))
     assert result.returncode == 2
     assert "Traceback" in result.stderr and "DownloadError" in result.stderr
 
 
-@pytest.mark.parametrize("damage, expected", [
+DAMAGED_MNIST = [
     ("truncated", "not a complete gzip file"),
     ("zero bytes", "IDX magic number is None"),
     ("wrong magic", "IDX magic number is 2049, expected 2051"),
     ("folder", "is a folder"),
-])
-def test_damaged_mnist_file(tmp_path, damage, expected):
-    data = write_tiny_mnist(tmp_path / "data")
+]
+
+
+def damage_mnist(data, damage):
     images = data / "mnist" / "train-images-idx3-ubyte.gz"
     if damage == "truncated":
         images.write_bytes(images.read_bytes()[:-200])
@@ -111,11 +138,25 @@ def test_damaged_mnist_file(tmp_path, damage, expected):
     else:
         images.unlink()
         images.mkdir()
+
+
+@pytest.mark.parametrize("damage, expected", [DAMAGED_MNIST[0], *(slow(*case) for case in DAMAGED_MNIST[1:])])
+def test_damaged_mnist_file(tmp_path, damage, expected):
+    data = write_tiny_mnist(tmp_path / "data")
+    damage_mnist(data, damage)
     result = run_script("02_mnist_softmax.py", "--data-dir", data, "--out-dir", tmp_path / "out", "--steps", 2)
     assert_clear_failure(result, expected, "train-images-idx3-ubyte.gz")
 
 
-def test_truncated_and_unsafe_cifar_archives(tmp_path):
+@pytest.mark.parametrize("damage, expected", DAMAGED_MNIST)
+def test_damaged_mnist_file_in_process(tmp_path, damage, expected):
+    data = write_tiny_mnist(tmp_path / "data")
+    damage_mnist(data, damage)
+    message = user_error(common.load_mnist, data)
+    assert expected in message and "train-images-idx3-ubyte.gz" in message
+
+
+def test_truncated_cifar_archive(tmp_path):
     data, _ = write_tiny_cifar10(tmp_path / "data", per_file=20)
     archive = data / "cifar10" / "cifar-10-binary.tar.gz"
     archive.write_bytes(archive.read_bytes()[:3000])
@@ -125,14 +166,31 @@ def test_truncated_and_unsafe_cifar_archives(tmp_path):
     assert_clear_failure(result, "is damaged", "delete it")
     assert not (tmp_path / "t" / "model.json").exists()
 
+
+def unsafe_cifar_archive(tmp_path):
+    """A cifar-10-binary.tar.gz whose member would land outside the folder it is unpacked into."""
     import io
     import tarfile
-    with tarfile.open(archive, "w:gz") as tar:
+    data = tmp_path / "data"
+    (data / "cifar10").mkdir(parents=True)
+    with tarfile.open(data / "cifar10" / "cifar-10-binary.tar.gz", "w:gz") as tar:
         info = tarfile.TarInfo("../../evil.bin")
         info.size = 3
         tar.addfile(info, io.BytesIO(b"bad"))
+    return data
+
+
+def test_unsafe_cifar_archive_in_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFDEMOS_CACHE_DIR", str(tmp_path / "cache"))
+    assert "unsafe member path" in user_error(common.cifar10_files, unsafe_cifar_archive(tmp_path))
+    assert not (tmp_path / "evil.bin").exists()
+
+
+@pytest.mark.slow
+def test_unsafe_cifar_archive(tmp_path):
+    data = unsafe_cifar_archive(tmp_path)
     result = run_script("07_cifar10_train.py", "--data-dir", data, "--train-dir", tmp_path / "t", "--steps", 1,
-                        env=env)
+                        env={"TFDEMOS_CACHE_DIR": str(tmp_path / "cache")})
     assert_clear_failure(result, "unsafe member path")
     assert not (tmp_path / "evil.bin").exists()
 
@@ -178,13 +236,22 @@ def _poem_folder(root, first_file):
     return root
 
 
-@pytest.mark.parametrize("content, expected", [
+BROKEN_POEMS = [
     (b"[{\"paragraphs\": [", "not valid JSON"),
     (json.dumps([{"paragraphs": ["春風吹柳綠，花落水中流。"]}], ensure_ascii=False).encode("gbk"), "not UTF-8"),
     (b"{\"paragraphs\": []}", "expected a JSON list of poems"),
     (b"[{\"paragraphs\": 5}]", "must be a list of lines"),
     (None, "is a folder"),
-])
+]
+
+
+@pytest.mark.parametrize("content, expected", BROKEN_POEMS)
+def test_broken_poem_files_in_process(tmp_path, content, expected):
+    message = user_error(common.load_tang_poems, _poem_folder(tmp_path / "data", content))
+    assert expected in message and "poet.tang.0.json" in message
+
+
+@pytest.mark.parametrize("content, expected", [BROKEN_POEMS[0], *(slow(*case) for case in BROKEN_POEMS[1:])])
 def test_broken_poem_files(tmp_path, content, expected):
     data = _poem_folder(tmp_path / "data", content)
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", tmp_path / "t")

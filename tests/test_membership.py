@@ -17,32 +17,44 @@ def run05(tmp_path, *args):
                       env={"TFDEMOS_CACHE_DIR": str(tmp_path / "cache")})
 
 
-def test_generator_is_deterministic_and_default_pipeline_runs(tmp_path):
-    first = run05(tmp_path / "a", *QUICK)
-    second = run05(tmp_path / "b", *QUICK)
-    assert second.returncode == 0, second.stderr[-2000:]
-    assert first.returncode == 0, first.stderr[-2000:]
-    csv_a = (tmp_path / "a" / "cache" / "membership.csv").read_bytes()
-    assert csv_a == (tmp_path / "b" / "cache" / "membership.csv").read_bytes()
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """05 on its generated stand-in (QUICK), once for this file: (its folder, the run)."""
+    folder = tmp_path_factory.mktemp("generated")
+    result = run05(folder, *QUICK)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return folder, result
+
+
+def test_generator_is_deterministic_and_default_pipeline_runs(generated, tmp_path, monkeypatch):
+    from common.membership import stand_in_csv
+    first_dir, first = generated
+    monkeypatch.setenv("TFDEMOS_CACHE_DIR", str(tmp_path / "b"))  # the same generator, in-process, afresh
+    csv_a = (first_dir / "cache" / "membership.csv").read_bytes()
+    assert csv_a == stand_in_csv(1500, 2017).read_bytes()  # (05's default --seed)
     assert csv_a.count(b"\n") == 1501
     out = first.stdout
     assert "所有行的特征取值范围 / feature range over all rows: min 0.0000, max 1.0000" in out
     assert re.search(r"QQ \d+: P\(非会员\) [\d.]+%，P\(会员\) [\d.]+% — 实际 / actual: (非会员|会员) [✓✗]", out)
-    results = json.loads((tmp_path / "a" / "out" / "05_membership.json").read_text(encoding="utf-8"))
+    results = json.loads((first_dir / "out" / "05_membership.json").read_text(encoding="utf-8"))
     accuracy, bayes = results["test_accuracy"], results["bayes_optimal_accuracy"]
     assert f"测试准确率 / test accuracy: {accuracy:.4f}\n" in out
     assert f"贝叶斯最优准确率 / Bayes-optimal accuracy: {bayes:.4f}\n" in out
     assert 0.83 <= bayes <= 0.93  # the generator's own ceiling, on 1,000 test rows
     assert accuracy >= 0.75  # 5 epochs on 500 rows: learned something beyond the 70% majority
-    assert (tmp_path / "a" / "out" / "05_membership_model.json").exists()
+    assert (first_dir / "out" / "05_membership_model.json").exists()
 
 
-def test_raw_features_hit_the_nan_guard_and_zscore_fixes_it(tmp_path):
+def test_raw_features_hit_the_nan_guard(tmp_path):
     raw = run05(tmp_path, *QUICK, "--raw-features")
     assert raw.returncode == 1
     assert re.search(r"NaN guard: loss is (nan|inf) at step \d+, batch = rows \d+\.\.\d+", raw.stderr)
     assert "--normalize minmax" in raw.stderr and "--normalize zscore" in raw.stderr
     assert "文章的 NaN 故事 / the article's NaN story" in raw.stdout
+
+
+@pytest.mark.slow
+def test_raw_features_with_zscore_train(tmp_path):
     fixed = run05(tmp_path, *QUICK, "--raw-features", "--normalize", "zscore")
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert "文章的修复 / the article's fix" in fixed.stdout and "test accuracy:" in fixed.stdout
@@ -65,11 +77,20 @@ def _own_data(path, n=200):
     return _write_csv(path, ["visits", "minutes", "name", "status"], rows)
 
 
-def test_own_csv_training_and_predict_roundtrip(tmp_path):
-    data = _own_data(tmp_path / "mine.csv")
+@pytest.fixture(scope="module")
+def own_model(tmp_path_factory):
+    """05 trained on a small CSV of 'your own' data, once for this file: (the CSV, out dir, run)."""
+    folder = tmp_path_factory.mktemp("own")
+    data = _own_data(folder / "mine.csv")
     result = run_script("05_membership.py", "--csv", data, "--label", "status", "--features",
-                        "visits,minutes", "--out-dir", tmp_path / "out", "--epochs", 30)
+                        "visits,minutes", "--out-dir", folder / "out", "--epochs", 30)
     assert result.returncode == 0, result.stderr[-2000:]
+    return data, folder / "out", result
+
+
+def test_own_csv_training_and_predict_roundtrip(own_model):
+    data, out, result = own_model
+    tmp_path = data.parent
     assert "held out for testing" in result.stdout and "test accuracy:" in result.stdout
     assert "归一化 / normalization: zscore（" in result.stdout  # own CSV: scaled by default
     assert "fitted on the training rows; --normalize none turns it off" in result.stdout
@@ -89,6 +110,7 @@ def test_own_csv_training_and_predict_roundtrip(tmp_path):
             assert abs(float(new[column]) - float(row[column])) < 1e-5
 
 
+@pytest.mark.slow
 def test_chinese_column_names_under_a_non_utf8_locale(tmp_path):
     rows = [[i % 17, f"u{i}", "是" if i % 17 > 8 else "否"] for i in range(120)]
     data = _write_csv(tmp_path / "会员.csv", ["访问次数", "name", "是否会员"], rows)
@@ -100,12 +122,10 @@ def test_chinese_column_names_under_a_non_utf8_locale(tmp_path):
     assert "label '是否会员'" in result.stdout and "test accuracy:" in result.stdout
 
 
-def test_predict_refuses_other_columns(tmp_path):
-    data = _own_data(tmp_path / "mine.csv")
-    assert run_script("05_membership.py", "--csv", data, "--label", "status", "--features",
-                      "visits,minutes", "--out-dir", tmp_path / "out", "--epochs", 2).returncode == 0
+def test_predict_refuses_other_columns(own_model, tmp_path):
+    _, out, _ = own_model
     other = _write_csv(tmp_path / "other.csv", ["visits", "hours"], [[1, 2]])
-    result = run_script("05_membership.py", "--predict", other, "--out-dir", tmp_path / "out")
+    result = run_script("05_membership.py", "--predict", other, "--out-dir", out)
     assert result.returncode == 2 and "missing minutes" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -141,6 +161,7 @@ def test_bad_input_is_one_clear_line(tmp_path, case, content, expected):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_dropna_drops_rows(tmp_path):
     rows = [[i, i % 5 if i % 9 else "", "a" if i % 2 else "b"] for i in range(60)]
     path = _write_csv(tmp_path / "holes.csv", ["x", "y", "label"], rows)
@@ -158,15 +179,13 @@ def test_label_in_features_refused(tmp_path):
     assert "--features lists the label 'status'" in result.stderr
 
 
-def test_predict_applies_the_missing_value_rule(tmp_path):
-    data = _own_data(tmp_path / "mine.csv")
-    assert run_script("05_membership.py", "--csv", data, "--label", "status", "--features", "visits,minutes",
-                      "--out-dir", tmp_path / "out", "--epochs", 2).returncode == 0
+def test_predict_applies_the_missing_value_rule(own_model, tmp_path):
+    _, out, _ = own_model
     holes = _write_csv(tmp_path / "new.csv", ["visits", "minutes"], [[1, 2], ["", 3], [4, 5]])
-    refused = run_script("05_membership.py", "--predict", holes, "--out-dir", tmp_path / "out")
+    refused = run_script("05_membership.py", "--predict", holes, "--out-dir", out)
     assert refused.returncode == 2 and "missing values in 1 row(s)" in refused.stderr
     assert not (tmp_path / "new.predictions.csv").exists()
-    scored = run_script("05_membership.py", "--predict", holes, "--dropna", "--out-dir", tmp_path / "out")
+    scored = run_script("05_membership.py", "--predict", holes, "--dropna", "--out-dir", out)
     assert scored.returncode == 0, scored.stderr[-2000:]
     assert "scored 2 rows (1 with missing values left blank)" in scored.stdout
     with open(tmp_path / "new.predictions.csv", encoding="utf-8-sig") as f:
@@ -174,18 +193,19 @@ def test_predict_applies_the_missing_value_rule(tmp_path):
     assert [bool(row["p_流失"]) for row in rows] == [True, False, True]
 
 
-def test_predict_on_activity_logs_follows_the_same_missing_value_rule(tmp_path):
-    assert run05(tmp_path, *QUICK).returncode == 0
-    with open(tmp_path / "cache" / "membership.csv", encoding="utf-8") as f:
+def test_predict_on_activity_logs_follows_the_same_missing_value_rule(generated, tmp_path):
+    folder, _ = generated
+    with open(folder / "cache" / "membership.csv", encoding="utf-8") as f:
         header, *rows = list(csv.reader(f))[:4]
     rows[1][header.index("ip")] = ""
     logs = _write_csv(tmp_path / "logs.csv", header, rows)
-    refused = run_script("05_membership.py", "--predict", logs, "--out-dir", tmp_path / "out")
+    refused = run_script("05_membership.py", "--predict", logs, "--out-dir", folder / "out")
     assert refused.returncode == 2 and "missing values in 1 row(s) (file lines 3)" in refused.stderr
-    scored = run_script("05_membership.py", "--predict", logs, "--dropna", "--out-dir", tmp_path / "out")
+    scored = run_script("05_membership.py", "--predict", logs, "--dropna", "--out-dir", folder / "out")
     assert scored.returncode == 0 and "scored 2 rows (1 with missing values left blank)" in scored.stdout
 
 
+@pytest.mark.slow
 def test_three_class_csv_gets_a_softmax_over_three_and_a_confusion_table(tmp_path):
     """Softmax regression is multi-class: three flower species, Chinese names, one model."""
     rng = np.random.default_rng(0)

@@ -46,6 +46,7 @@ def test_02_softmax_tiny(tiny):
         assert (out / name).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_02_article_settings(tiny, tmp_path):
     data, _ = tiny
     result = run_script("02_mnist_softmax.py", "--data-dir", data, "--out-dir", tmp_path, "--article")
@@ -84,10 +85,8 @@ def _digit_picture(path, dark_on_light, size=(300, 420)):
     picture.save(path)
 
 
-def test_04_cnn_trains_and_reads_pictures(tiny, tmp_path):
-    data, out = tiny
-    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", out, "--epochs", 2)
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_04_cnn_trains_and_reads_pictures(mnist_cnn, tmp_path):
+    data, out, result = mnist_cnn  # 04 --epochs 2, trained once per test run (conftest.py)
     assert re.search(r"^第 2 轮 / epoch 2：测试准确率 / test accuracy [\d.]+，训练用时 / training time [\d.]+ s$",
                      result.stdout, re.M)
     accuracy_of(result.stdout, out, "04_mnist_cnn")
@@ -131,6 +130,7 @@ def _png_header_only(path, width, height):
                      + chunk(b"IEND", b""))
 
 
+@pytest.mark.slow
 def test_04_article_model(tiny, tmp_path):
     data, _ = tiny
     result = run_script("04_mnist_cnn.py", "--model", "article", "--data-dir", data, "--out-dir", tmp_path,
@@ -147,6 +147,7 @@ def test_04_article_model(tiny, tmp_path):
     assert not (tmp_path / "04_mnist_cnn.keras").exists()  # the fast model's file is not touched
 
 
+@pytest.mark.slow
 def test_04_filters_flag_sets_both_convolutions_and_tta_scores_five_views(tiny, tmp_path):
     data, _ = tiny
     result = run_script("04_mnist_cnn.py", "--filters", 8, 16, "--epochs", 1, "--data-dir", data,  # (TTA: default)
@@ -169,6 +170,7 @@ def test_04_damaged_saved_model_says_retrain(tiny, tmp_path):
     assert "damaged" in result.stderr and "--retrain" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_REAL_MNIST, reason="real MNIST not in TFDEMOS_DATA_DIR")
 def test_02_real_mnist_reaches_92_percent(tmp_path):
     result = run_script("02_mnist_softmax.py", "--out-dir", tmp_path, timeout=120)
@@ -176,6 +178,7 @@ def test_02_real_mnist_reaches_92_percent(tmp_path):
     assert accuracy_of(result.stdout, tmp_path, "02_mnist_softmax") >= 0.92
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_REAL_MNIST, reason="real MNIST not in TFDEMOS_DATA_DIR")
 def test_03_real_mnist_reaches_98_percent(tmp_path):
     result = run_script("03_mnist_mlp.py", "--out-dir", tmp_path, timeout=120)
@@ -192,6 +195,7 @@ def test_mnist_speed_bench_takes_a_lone_flag_after_args():
         "--args=--filters 8 8", "--runs", "2"]
 
 
+@pytest.mark.slow
 def test_mnist_speed_bench_alternates_and_times_both_in_one_fit(tiny):
     """bench/mnist_speed.py on tiny data: 04 and the peer take turns, each trains 15 epochs, and
     the summary shows both (the peer learns the 300 synthetic digits; 8-filter 04 in 1 step per

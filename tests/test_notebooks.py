@@ -14,6 +14,8 @@ jupytext = pytest.importorskip("jupytext", reason="pip install -r requirements-d
 nbclient = pytest.importorskip("nbclient", reason="pip install -r requirements-dev.txt")
 import nbformat  # noqa: E402  (installed with jupytext)
 
+pytestmark = pytest.mark.slow  # a kernel per notebook: the full tier
+
 
 def run_as_notebook(script, folder, argv=None, timeout=240):
     """Convert SCRIPT with jupytext, execute it in a python3 kernel inside `folder`; return all text output."""

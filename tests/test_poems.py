@@ -8,43 +8,12 @@ import time
 
 import pytest
 
-from conftest import ROOT, run_script
+from conftest import C_LOCALE, QUICK, ROOT, copy_of, run_script, tang_folder
 
-LINES = ["春風吹柳綠", "花落水中流", "明月照山高", "秋雲過遠樓", "白日依山盡", "黃河入海流",
-         "欲窮千里目", "更上一層樓", "江水向東去", "青山不老秋", "夜深人未歸", "孤舟月下遊"]
-
-
-def tang_folder(root):
-    """58 poet.tang.N.json files holding a few dozen short regular poems (plus ones to be cleaned out)."""
-    folder = root / "tang-poems"
-    folder.mkdir(parents=True)
-    poems = []
-    for i in range(48):
-        a, b, c, d = (LINES[(i + k * 5) % len(LINES)] for k in range(4))
-        poems.append({"author": "無名", "title": f"詩{i}", "paragraphs": [f"{a}，{b}。", f"{c}，{d}。"]})
-    poems.append({"author": "x", "title": "damaged", "paragraphs": ["春風□柳綠，花落水中流。"]})
-    poems.append({"author": "x", "title": "irregular", "paragraphs": ["春風吹，花落水中流。"]})
-    for n in range(0, 58000, 1000):
-        chunk = poems if n == 0 else []
-        (folder / f"poet.tang.{n}.json").write_text(json.dumps(chunk, ensure_ascii=False), encoding="utf-8")
-    return root
-
-
-# Tests of a locale-independent UTF-8 program: no LANG, no PYTHONIOENCODING.
-C_LOCALE = {"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": None, "PYTHONUTF8": None}
-QUICK = ["--batch-size", 4, "--seq-len", 16, "--units", 32, "--embedding", 16, "--epochs", 3,
-         "--sample-every", 10, "--head", 20]  # (--head 20: two thirds of the tiny vocabulary are "rare")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("poems")
-    data = tang_folder(root / "data")
-    train_dir = root / "model"
-    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, *QUICK,
-                        "--out-dir", root / "out", env=C_LOCALE)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return data, train_dir, result
+@pytest.fixture
+def trained(poem_model):
+    """09 trained once per test run on the tiny corpus (conftest.poem_model); read-only here."""
+    return poem_model
 
 
 def test_training_saves_model_and_vocabulary(trained):
@@ -59,6 +28,7 @@ def test_training_saves_model_and_vocabulary(trained):
     assert f"validation loss {results['validation_loss']:.3f} nats/char" in result.stdout
 
 
+@pytest.mark.slow
 def test_exported_model_writes_what_the_checkpoint_writes(trained):
     """poem_model.keras (for the web app) loads without 09's code and writes 09 --generate's poems."""
     data, train_dir, _ = trained
@@ -77,6 +47,7 @@ def test_exported_model_writes_what_the_checkpoint_writes(trained):
     assert len(poems) == 6 and all(line in generated.stdout for line in poems)
 
 
+@pytest.mark.slow
 def test_evaluate_against_the_bigram_baseline(trained, tmp_path):
     data, train_dir, _ = trained
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--evaluate",
@@ -122,9 +93,7 @@ def test_unknown_start_character_refused(trained):
 
 def test_vocabulary_mismatch_refused(trained, tmp_path):
     data, train_dir, _ = trained
-    import shutil
-    copy = tmp_path / "model"
-    shutil.copytree(train_dir, copy)
+    copy = copy_of(train_dir, tmp_path / "model")
     vocab = json.loads((copy / "vocab.json").read_text(encoding="utf-8"))
     (copy / "vocab.json").write_text(json.dumps(vocab[:-1] + ["龘"], ensure_ascii=False), encoding="utf-8")
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--generate", 1)
@@ -135,9 +104,7 @@ def test_checkpoint_of_another_shape_is_refused_not_half_loaded(trained, tmp_pat
     # config.json says "untied" (a separate output table) but the checkpoint has none: the old
     # restore filled what it could and wrote noise; now every weight must come from the file.
     data, train_dir, _ = trained
-    import shutil
-    copy = tmp_path / "model"
-    shutil.copytree(train_dir, copy)
+    copy = copy_of(train_dir, tmp_path / "model")
     config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
     (copy / "config.json").write_text(json.dumps({**config, "tied": False}), encoding="utf-8")
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--generate", 1)
@@ -147,9 +114,7 @@ def test_checkpoint_of_another_shape_is_refused_not_half_loaded(trained, tmp_pat
 
 def test_model_of_an_older_09_is_refused_with_what_to_do(trained, tmp_path):
     data, train_dir, _ = trained
-    import shutil
-    copy = tmp_path / "model"
-    shutil.copytree(train_dir, copy)
+    copy = copy_of(train_dir, tmp_path / "model")
     config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
     del config["head"]  # what 09 wrote before the two-level softmax
     (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
@@ -189,6 +154,7 @@ def test_two_level_softmax_is_exact(head, tied):
     np.testing.assert_allclose(loss.numpy(), expected, rtol=0.05, atol=0.05)
 
 
+@pytest.mark.slow
 def test_plain_text_corpus_free_generation_terminates(tmp_path):
     corpus = tmp_path / "songs.txt"
     corpus.write_text("\n".join(["the wind blows over the hill", "a river runs to the sea",
@@ -209,6 +175,7 @@ def test_corpus_not_utf8_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and "not UTF-8" in result.stderr
 
 
+@pytest.mark.slow
 def test_odd_acrostic_still_ends_with_a_full_stop(trained):
     data, train_dir, _ = trained
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 1,
@@ -219,6 +186,7 @@ def test_odd_acrostic_still_ends_with_a_full_stop(trained):
     assert body.endswith("。")
 
 
+@pytest.mark.slow
 def test_simplified_by_default_traditional_on_request_and_rhyme(trained):
     from common.poems import even_lines_rhyme, inline_repeat, quatrain_lines, repeated_rhyme
     data, train_dir, _ = trained
@@ -239,6 +207,7 @@ def test_simplified_by_default_traditional_on_request_and_rhyme(trained):
         assert not any(inline_repeat(line) for line in lines), lines
 
 
+@pytest.mark.slow
 def test_seven_character_poems_rhyme_on_line_one_too(trained):
     from common.poems import even_lines_rhyme, first_line_rhymes, quatrain_lines
     data, train_dir, _ = trained
@@ -267,12 +236,13 @@ def test_rhyme_and_repeat_rules():
     assert not repeated_rhyme(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
 
 
-def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path):
+@pytest.mark.slow
+def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path, spawn):
     """An IDE's stop button or `docker stop` sends SIGTERM: save a checkpoint, say so, exit 143."""
     data, train_dir = tang_folder(tmp_path / "data"), tmp_path / "model"
     flags = ["--data-dir", data, "--train-dir", train_dir, "--out-dir", tmp_path / "out", *QUICK[:-4],
              "--epochs", 1000, "--sample-every", 5]
-    trainer = subprocess.Popen([sys.executable, str(ROOT / "09_poem_rnn.py"), *map(str, flags)],
+    trainer = spawn([sys.executable, str(ROOT / "09_poem_rnn.py"), *map(str, flags)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     deadline = time.time() + 180
     for line in trainer.stdout:  # the first progress report: training is under way
@@ -290,6 +260,7 @@ def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path):
     assert f"at step {saved[-1]}" in again.stdout  # the next run went on from the saved step
 
 
+@pytest.mark.slow
 def test_bfloat16_training_then_float32_generation(tmp_path):
     """--precision bfloat16 trains in 16-bit arithmetic with 32-bit weights: the saved model
     loads and writes poems like any other."""

@@ -19,9 +19,8 @@ import urllib.request
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import LIBRARY_NOISE, ROOT, run_script, write_tiny_cifar10, write_tiny_mnist
+from conftest import LIBRARY_NOISE, ROOT, run_script
 from test_mnist import _png_header_only
-from test_poems import C_LOCALE, QUICK, tang_folder
 from test_scripts_basic import test_help_answers_without_tensorflow as check_help_without_tensorflow
 from test_scripts_basic import test_help_is_bilingual_with_defaults_and_examples as check_help_bilingual
 
@@ -55,13 +54,24 @@ class App:
             started.put(None)
         threading.Thread(target=read, args=(self.process.stdout, self.lines), daemon=True).start()
         threading.Thread(target=read, args=(self.process.stderr, self.errors), daemon=True).start()
-        line = started.get(timeout=240)
+        try:
+            line = started.get(timeout=240)
+        except queue.Empty:
+            line = None
+        if not line:
+            self.close()
         assert line, self.output()
         self.url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
         self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
 
     def output(self):
         return "".join(self.lines) + "".join(self.errors)
+
+    def close(self):
+        """Whatever happened in the test: no server left running."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
     def stop(self, signum):
         self.process.send_signal(signum)
@@ -93,29 +103,21 @@ def picture(kind="seven", size=(280, 280), form="PNG"):
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    root = tmp_path_factory.mktemp("web")
-    data = write_tiny_mnist(root / "data")
-    write_tiny_cifar10(root / "data", per_file=60)
-    digit = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", root / "out", "--epochs", 1)
-    assert digit.returncode == 0, digit.stderr[-2000:]
-    photo = run_script("07_cifar10_train.py", "--data-dir", data, "--train-dir", root / "cifar", "--out-dir",
-                       root / "cifar_out", "--batch-size", 32, "--width", 8, "--jit", "off", "--steps", 2,
-                       env={"TFDEMOS_CACHE_DIR": str(root / "cache")})
-    assert photo.returncode == 0, photo.stderr[-2000:]
-    poem = run_script("09_poem_rnn.py", "--data-dir", tang_folder(root / "poems"), "--train-dir", root / "poem",
-                      "--out-dir", root / "poem_out", *QUICK, "--epochs", 1, env=C_LOCALE)
-    assert poem.returncode == 0, poem.stderr[-2000:]
-    return ["--mnist-model", root / "out" / "04_mnist_cnn.keras", "--cifar-train-dir", root / "cifar",
-            "--poem-train-dir", root / "poem"]
+def models(mnist_cnn, cifar_run, poem_model):
+    """The tiny models 04, 07 and 09 trained once per test run (conftest.py), as 10's flags."""
+    return ["--mnist-model", mnist_cnn[1] / "04_mnist_cnn.keras", "--cifar-train-dir", cifar_run[2],
+            "--poem-train-dir", poem_model[1]]
 
 
 @pytest.fixture(scope="module")
 def app(models):
     app = App("--port", 0, *models)
-    yield app
-    assert app.stop(signal.SIGTERM) == 143, app.output()[-3000:]  # SIGTERM: a clean stop, exit 143
-    assert "已停止 / stopped" in app.output()
+    try:
+        yield app
+        assert app.stop(signal.SIGTERM) == 143, app.output()[-3000:]  # SIGTERM: a clean stop, exit 143
+        assert "已停止 / stopped" in app.output()
+    finally:
+        app.close()
 
 
 def test_help_is_bilingual_and_needs_no_tensorflow(tmp_path):
@@ -214,6 +216,79 @@ def test_bad_input_is_a_bilingual_400_and_the_server_goes_on(app, tmp_path):
     assert "Traceback" not in app.output()
 
 
+def test_malformed_json_of_every_kind_is_a_400(app):
+    deep = b"[" * 100_000 + b"]" * 100_000  # Python's parser recurses: a RecursionError, not the server's fault
+    cases = {
+        "nested 100,000 deep": (deep, "not JSON"),
+        "nested object": (b'{"form": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001, "not JSON"),
+        "huge integer": (b'{"form": ' + b"9" * 5000 + b"}", "not JSON"),
+        "huge float": (b'{"temperature": 1e999}', "between 0.1 and 2"),
+        "NaN": (b'{"temperature": NaN}', "between 0.1 and 2"),
+        "form as text": (b'{"form": "5"}', "must be one of [5, 7]"),
+        "start as a number": (b'{"start": 5}', "1 to 1 Chinese"),
+        "a list": (b"[1, 2]", "known fields"),
+        "not UTF-8": ('{"start": "春"}'.encode("gbk"), "not JSON"),
+    }
+    for name, (body, words) in cases.items():
+        code, answer = call(app.url + "api/poem", body)
+        assert code == 400 and words in answer["error"] and BILINGUAL.search(answer["error"]), (name, code, answer)
+    assert call(app.url + "api/status")[0] == 200 and "server error" not in app.output()
+
+
+def test_a_burst_of_64_clients_is_served_without_resets(app):
+    """64 clients connect at the same instant (a classroom, a load test): every one gets its answer."""
+    body, start = picture("seven"), threading.Barrier(64)
+
+    def one(_):
+        start.wait(timeout=60)
+        return call(app.url + "api/digit", body)[0]
+    with concurrent.futures.ThreadPoolExecutor(64) as pool:
+        codes = list(pool.map(one, range(64)))
+    assert codes == [200] * 64, codes
+
+
+def raw_request(app, method, path, headers, body=b""):
+    """(status, JSON answer) for a request with exactly these headers (Host included)."""
+    connection = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in {**headers, "Content-Length": str(len(body))}.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+
+
+def test_other_sites_are_refused_with_403(app):
+    """DNS rebinding (a foreign Host) and cross-site requests (a foreign Origin, Sec-Fetch-Site:
+    cross-site) must not reach the models; the page's own requests do."""
+    ours = f"127.0.0.1:{app.port}"
+    body = json.dumps({"start": "春"}, ensure_ascii=False).encode()
+    refused = {
+        "foreign Host": ("GET", "/api/status", {"Host": f"evil.example:{app.port}"}),
+        "foreign Host, page": ("GET", "/", {"Host": "evil.example"}),
+        "no Host": ("GET", "/api/status", {}),
+        "foreign Origin": ("POST", "/api/poem", {"Host": ours, "Origin": "http://evil.example",
+                                                 "Content-Type": "text/plain"}),
+        "Origin of another port": ("POST", "/api/poem", {"Host": ours, "Origin": "http://127.0.0.1:1"}),
+        "cross-site fetch": ("POST", "/api/poem", {"Host": ours, "Sec-Fetch-Site": "cross-site"}),
+    }
+    for name, (method, path, headers) in refused.items():
+        code, answer = raw_request(app, method, path, headers, body if method == "POST" else b"")
+        assert code == 403 and BILINGUAL.search(answer["error"]), (name, code, answer)
+        assert "--allow-host" in answer["error"] or "other site" in answer["error"], (name, answer)
+    for headers in ({"Host": ours, "Origin": f"http://{ours}", "Sec-Fetch-Site": "same-origin"},  # the page
+                    {"Host": f"localhost:{app.port}"}):  # curl, a program of the reader's
+        code, answer = raw_request(app, "POST", "/api/poem", headers, body)
+        assert code == 200 and answer["poem"].startswith("春"), (headers, code, answer)
+    connection = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+    connection.request("GET", "/", headers={"Host": ours, "Sec-Fetch-Site": "cross-site"})
+    assert connection.getresponse().status == 200  # a link from another page opens the page itself
+    connection.close()
+
+
 def test_concurrent_requests_get_their_own_answers(app):
     bodies = [picture("seven"), picture("seven", size=(300, 420)), picture("seven", form="JPEG")] * 8
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -232,6 +307,7 @@ def test_latency_bench_on_a_tiny_count(app):
                      r"错误 / errors 0", result.stdout), result.stdout
 
 
+@pytest.mark.slow
 def test_real_browser_draws_a_digit_and_reads_the_answer(app, tmp_path):
     """Headless Chromium: a mouse stroke on the canvas → the page shows the model's answer."""
     browser = load_bench("web_app_screenshot")
@@ -263,8 +339,11 @@ def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
     old_poems = shutil.copytree(models[models.index("--poem-train-dir") + 1], tmp_path / "old_poems")
     (old_poems / "poem_model.keras").unlink()  # a run of 09 from before it wrote this file
     app = App("--port", 0, "--mnist-model", tmp_path / "damaged.keras", "--cifar-train-dir", tmp_path / "none",
-              "--poem-train-dir", old_poems)
+              "--poem-train-dir", old_poems, "--allow-host", "my-laptop.local")
     try:
+        # --allow-host opens the app to a name on purpose (a laptop's name on the home network)
+        assert raw_request(app, "GET", "/api/status", {"Host": f"my-laptop.local:{app.port}"})[0] == 200
+        assert raw_request(app, "GET", "/api/status", {"Host": "evil.example"})[0] == 403
         code, status = call(app.url + "api/status")
         assert code == 200 and not status["digit"]["ready"] and "--retrain" in status["digit"]["message"]
         assert not status["poem"]["ready"] and "python 09_poem_rnn.py --generate 1" in status["poem"]["message"]
@@ -282,4 +361,7 @@ def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
         assert "Traceback" not in again.stderr
         assert again.stdout.startswith("注意：--host 0.0.0.0") and "other computers on your network" in again.stdout
     finally:
-        assert app.stop(signal.SIGINT) == 130, app.output()[-3000:]  # Ctrl-C: exit 130
+        try:
+            assert app.stop(signal.SIGINT) == 130, app.output()[-3000:]  # Ctrl-C: exit 130
+        finally:
+            app.close()
