@@ -39,6 +39,10 @@ parser = common.make_parser(__doc__)
 parser.add_argument("--host", default="127.0.0.1",
                     help="监听的地址：127.0.0.1 只有本机能打开，0.0.0.0 局域网里的电脑也能 / address to listen "
                          "on: 127.0.0.1 is this computer only, 0.0.0.0 opens it to your network")
+parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                    help="也接受以这个名字打开的请求，可写多次（如局域网里电脑的名字）；--host 0.0.0.0 时接受任何名字 / "
+                         "also answer requests made to this name, may be repeated (e.g. this computer's name on "
+                         "your network); with --host 0.0.0.0 any name is accepted")
 parser.add_argument("--port", type=common.nonnegative_int, default=8000, help="端口（0：任选一个空闲的）/ port (0: any free one)")
 parser.add_argument("--mnist-model", type=Path, help="04 保存的模型（默认 outputs/04_mnist_cnn.keras）/ "
                                                      "the model 04 saved (default: outputs/04_mnist_cnn.keras)")
@@ -55,6 +59,10 @@ if args.host not in ("127.0.0.1", "localhost"):
     print(f"注意：--host {args.host} 让网络上的其他电脑也能打开这个页面 / "
           f"warning: --host {args.host} lets other computers on your network open this page", flush=True)
 OUTPUTS = common.SCRIPTS_DIR / "outputs"
+# The names a request's Host may give: another name means a page of another site resolved its own
+# name to this computer (DNS rebinding). --host 0.0.0.0 / :: opens the app to any name on purpose.
+ANY_HOST = args.host in ("0.0.0.0", "::", "")
+ALLOWED_HOSTS = {"127.0.0.1", "localhost", "[::1]", args.host.lower(), *(name.lower() for name in args.allow_host)}
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
@@ -167,7 +175,7 @@ def read_poem_request(body):
     "script": "simplified"|"traditional"}; a field left out keeps its value in POEM_FORM."""
     try:
         request = json.loads(body)
-    except ValueError:  # (UnicodeDecodeError is one)
+    except (ValueError, RecursionError):  # not UTF-8, a 5,000-digit number, [[[[…]]]] nested 100,000 deep
         raise ValueError("请求不是 JSON / the request is not JSON") from None
     if not isinstance(request, dict) or set(request) - set(POEM_FORM):
         raise ValueError(f"只认识这些字段 / the known fields are: {', '.join(POEM_FORM)}")
@@ -234,18 +242,39 @@ PAGE["/"] = PAGE["/index.html"]
 MAX_BODY = 5 * 1024 * 1024  # a phone photo fits; anything bigger is refused before it is read (413)
 
 
+def other_site(headers, path):
+    """Why a request must be refused (HTTP 403), or None. Browsers let any web page the reader visits
+    send requests to 127.0.0.1: the Host and the Origin show where they really come from."""
+    host = (headers.get("Host") or "").strip().lower()
+    name = host.split("]")[0] + "]" if host.startswith("[") else host.split(":")[0]  # without the port
+    if not ANY_HOST and name not in ALLOWED_HOSTS:
+        return (f"这个地址不是本程序的名字 / '{host or '(no Host)'}' is not a name of this app (another site "
+                f"pointing its name at this computer?): open http://127.0.0.1:{port}/, or start the app with "
+                f"--allow-host NAME")
+    origin, fetch_site = headers.get("Origin"), headers.get("Sec-Fetch-Site")
+    if path.startswith("/api/") and ((origin is not None and origin.lower() != f"http://{host}")
+                                     or fetch_site == "cross-site"):
+        return (f"另一个网站的请求，已拒绝 / a request from another site ({origin or fetch_site}) is refused: "
+                f"only this app's own page may call the API")
+    return None
+
+
 class Handler(http.server.BaseHTTPRequestHandler):  # HTTP/1.0: one request per connection
     timeout = 30  # seconds a client may take to send its request; a stalled one frees its thread
 
     def do_GET(self):
         path = self.path.partition("?")[0]
+        refused = other_site(self.headers, path)
+        if refused:
+            return self.send_json(403, {"error": refused})
         if path in PAGE:
             return self.send(200, *PAGE[path])
         self.send_json(*((200, STATUS) if path == "/api/status" else (404, {"error": "没有这个地址 / no such page"})))
 
     def do_POST(self):
         started, path = time.perf_counter(), self.path.partition("?")[0]
-        code, answer = self.answer(path)
+        refused = other_site(self.headers, path)
+        code, answer = (403, {"error": refused}) if refused else self.answer(path)
         answer["ms"] = round((time.perf_counter() - started) * 1000, 1)  # the page shows it
         self.send_json(code, answer)
         print(f"{time.strftime('%H:%M:%S')} POST {path} → {code}（{answer['ms']} ms）", flush=True)
@@ -289,8 +318,26 @@ class Handler(http.server.BaseHTTPRequestHandler):  # HTTP/1.0: one request per 
 
 
 # %% 5. 启动 / Start: listen (a port in use: exit 2), serve until Ctrl-C (exit 130) or SIGTERM (143)
+class Server(http.server.ThreadingHTTPServer):
+    """A thread per connection, at most 64 at once; up to 256 more wait in the listening queue
+    (Python's default of 5 resets a classroom's worth of clients arriving together)."""
+    request_queue_size = 256
+    daemon_threads = True
+    busy = threading.BoundedSemaphore(64)
+
+    def process_request(self, request, client_address):
+        self.busy.acquire()  # the 65th waits here; the queue holds the rest
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.busy.release()
+
+
 try:
-    server = http.server.ThreadingHTTPServer((args.host, args.port), Handler)
+    server = Server((args.host, args.port), Handler)
 except OSError as error:
     if error.errno == errno.EADDRINUSE:
         fail(f"端口 {args.port} 已被占用（这个程序已经在运行？）/ port {args.port} is in use (is this app "

@@ -7,12 +7,14 @@ Run (a benchmark, not a test: nothing else busy on the machine):
   python 10_web_app.py &
   TFDEMOS_DATA_DIR=../shared/data python bench/web_app_latency.py --url http://127.0.0.1:8000
   ... --count 200 --threads 1          (one request at a time)
+  ... --burst 64                       (also: 64 clients connecting at the same instant)
 """
 import argparse
 import concurrent.futures
 import io
 import statistics
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -64,24 +66,48 @@ def post(url, body):
     return time.perf_counter() - started, error
 
 
+def summary(label, results, seconds):
+    latencies = sorted(1000 * s for s, _ in results)
+    errors = [error for _, error in results if error]
+    p50, p95 = statistics.median(latencies), latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+    print(f"{label}, {len(results) / seconds:.0f} 个/秒 / per s: "
+          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms, 错误 / errors {len(errors)}")
+    for error in sorted(set(errors))[:5]:
+        print(f"  {error}")
+    return errors
+
+
+def burst(url, pictures, clients):
+    """`clients` threads wait at a barrier, then all connect and post at once: what a classroom
+    opening the page together, or a load test, does to the listening socket."""
+    start = threading.Barrier(clients)
+
+    def one(i):
+        start.wait(timeout=60)
+        return post(url, pictures[i % len(pictures)])
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(one, range(clients)))
+    return results, time.perf_counter() - started
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the running app")
     parser.add_argument("--count", type=int, default=1000, help="requests in all")
     parser.add_argument("--threads", type=int, default=8, help="requests at the same time")
     parser.add_argument("--data-dir", default=None, help="data folder (default: $TFDEMOS_DATA_DIR, else data/)")
+    parser.add_argument("--burst", type=int, default=0,
+                        help="then this many clients connecting at the same instant (0: no burst)")
     args = parser.parse_args()
     pictures = digit_pictures(args.count, args.data_dir)
     url = args.url.rstrip("/") + "/api/digit"
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(args.threads) as pool:
         results = list(pool.map(lambda body: post(url, body), pictures))
-    seconds = time.perf_counter() - started
-    latencies = sorted(1000 * s for s, _ in results)
-    errors = [error for _, error in results if error]
-    p50, p95 = statistics.median(latencies), latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-    print(f"{args.count} 个请求 / requests, {args.threads} 线程 / threads, {args.count / seconds:.0f} 个/秒 / per s: "
-          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms, 错误 / errors {len(errors)}")
-    for error in sorted(set(errors))[:5]:
-        print(f"  {error}")
+    errors = summary(f"{args.count} 个请求 / requests, {args.threads} 线程 / threads", results,
+                     time.perf_counter() - started)
+    if args.burst:
+        errors += summary(f"突发 / burst: {args.burst} 个客户端同时连接 / clients at once",
+                          *burst(url, pictures, args.burst))
     raise SystemExit(1 if errors else 0)

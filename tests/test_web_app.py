@@ -300,11 +300,12 @@ def test_concurrent_requests_get_their_own_answers(app):
 
 def test_latency_bench_on_a_tiny_count(app):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "web_app_latency.py"), "--url", app.url,
-                             "--count", "12", "--threads", "4", "--data-dir", str(ROOT / "no-data-here")],
+                             "--count", "12", "--threads", "4", "--burst", "16", "--data-dir", str(ROOT / "no-data-here")],
                             capture_output=True, text=True, encoding="utf-8", timeout=120)  # drawn digits
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"12 个请求 / requests, 4 线程 / threads.*p50 [\d.]+ ms, p95 [\d.]+ ms, max [\d.]+ ms, "
                      r"错误 / errors 0", result.stdout), result.stdout
+    assert re.search(r"突发 / burst: 16 个客户端同时连接 / clients at once.*p50 [\d.]+ ms.*错误 / errors 0", result.stdout), result.stdout
 
 
 @pytest.mark.slow
