@@ -6,6 +6,7 @@
 """
 import gzip
 import json
+import shutil
 import sys
 import zlib
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 
 from .download import fetch, safe_extract_tar
 from .errors import UserError, describe_os_error
-from .files import write_text
+from .files import lock, write_text
 from .paths import cache_dir, resolve_data_dir
 
 
@@ -116,19 +117,30 @@ def cifar10_files(data_dir=None):
         unpacked = cache / "cifar-10-batches-bin"
         stamp = cache / "unpacked-from.txt"
         source = f"{archive.resolve()} {archive.stat().st_size}"
-        if not (_cifar10_batches_ok(unpacked) and stamp.is_file()
-                and stamp.read_text(encoding="utf-8") == source):
-            print(f"unpacking {archive} into {cache}", flush=True)
+        def unpacked_from_this_archive():
+            return (_cifar10_batches_ok(unpacked) and stamp.is_file()
+                    and stamp.read_text(encoding="utf-8") == source)
+        if not unpacked_from_this_archive():
             try:
                 cache.mkdir(parents=True, exist_ok=True)
+                held = lock(cache / ".unpacking.lock", wait=False)
+                if held is None:  # another program (07 in a second terminal, 08) is unpacking it now
+                    print(f"另一个程序正在解压 CIFAR-10，等它完成 / another program is unpacking CIFAR-10 into "
+                          f"{cache}: waiting for it", flush=True)
+                    held = lock(cache / ".unpacking.lock")
             except OSError as error:
                 raise UserError(f"无法创建缓存文件夹 / cannot create the cache folder {cache}\n"
                                 f"{describe_os_error(error)}") from error
-            safe_extract_tar(archive, cache)
-            if not _cifar10_batches_ok(unpacked):
-                raise DataError(f"压缩包里没有 CIFAR-10 二进制版的文件 / {archive} does not hold cifar-10-batches-bin/*.bin in the binary "
-                                f"layout (1 + 3072 bytes per record)")
-            write_text(stamp, source)
+            with held:  # one program at a time; the lock ends with the program, however it ends
+                if not unpacked_from_this_archive():  # (else the other program just did it)
+                    for leftover in cache.glob(".extracting*"):  # a program that died while unpacking
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    print(f"unpacking {archive} into {cache}", flush=True)
+                    safe_extract_tar(archive, cache)
+                    if not _cifar10_batches_ok(unpacked):
+                        raise DataError(f"压缩包里没有 CIFAR-10 二进制版的文件 / {archive} does not hold cifar-10-batches-bin/*.bin in the binary "
+                                        f"layout (1 + 3072 bytes per record)")
+                    write_text(stamp, source)
     return {"train": [str(unpacked / f) for f in CIFAR10_TRAIN_FILES],
             "test": [str(unpacked / f) for f in CIFAR10_TEST_FILES]}
 

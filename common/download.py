@@ -13,6 +13,8 @@ import os
 import shutil
 import sys
 import tarfile
+import threading
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -141,7 +143,8 @@ def fetch(filename, urls, folder, md5=None, sha256=None, validate=None, timeout=
     except OSError as error:
         raise UserError(f"无法创建数据文件夹 / cannot create the data folder {folder}\n"
                         f"{describe_os_error(error)}") from error
-    part = folder / (filename + ".part")
+    # A name of its own: two programs downloading the same file at once never write into one .part.
+    part = folder / f"{filename}.{os.getpid()}-{threading.get_ident()}.part"
     failures = []
     candidates = user_mirrors(folder.name, filename) + list(urls)
     for number, url in enumerate(candidates, 1):
@@ -190,7 +193,7 @@ def safe_extract_tar(archive, destination):
     archive unpacked, so an interrupted run never leaves half a data set behind.
     """
     destination = Path(destination).resolve()
-    staging = destination / ".extracting"
+    staging = None
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
@@ -202,8 +205,9 @@ def safe_extract_tar(archive, destination):
                 if not (member.isfile() or member.isdir()):
                     raise ArchiveError(f"{archive}: member {member.name!r} is not a plain file; not "
                                        f"extracting (压缩包含有链接或特殊文件，已拒绝解压)")
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
+            destination.mkdir(parents=True, exist_ok=True)
+            # A name of its own: another process unpacking the same archive never touches this one.
+            staging = Path(tempfile.mkdtemp(dir=destination, prefix=".extracting-"))
             if hasattr(tarfile, "data_filter"):
                 tar.extractall(staging, members=members, filter="data")
             else:  # older Python without extraction filters: members were checked above
@@ -216,5 +220,6 @@ def safe_extract_tar(archive, destination):
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
         raise _archive_fault(archive, destination, error) from error
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return destination

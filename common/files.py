@@ -5,6 +5,7 @@ os.replace, which is atomic on Windows and POSIX. If the disk is full or the fol
 read-only, the previous file stays as it was and the message says so.
 """
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -78,3 +79,34 @@ def save_keras_model(model, path):
     with temporary_path(path) as temp:
         model.save(temp)
     return Path(path)
+
+
+_LOCK_BUSY = {errno.EAGAIN, errno.EACCES, errno.EDEADLK, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+
+
+def lock(path, wait=True):
+    """An exclusive lock on the file `path` (made if missing) between processes: the returned open
+    file holds it until it is closed or the process ends, however it ends (a kill included).
+    With wait=False, None when another process holds it; with wait=True, wait for it."""
+    import time
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")
+    while True:
+        try:
+            if os.name == "nt":
+                import msvcrt
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except OSError as error:
+            if error.errno not in _LOCK_BUSY:  # not "held by another process": a real fault
+                handle.close()
+                raise
+            if not wait:
+                handle.close()
+                return None
+            time.sleep(0.2)

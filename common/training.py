@@ -8,7 +8,8 @@
     if run.finish():                                    # saves; True after Ctrl-C or SIGTERM
         raise SystemExit(run.exit_code)
 
-What it does for you: --fresh removes every trace of the old run; a checkpoint cut short by a
+What it does for you: one training per folder at a time (a second program is refused, exit 2,
+before it touches anything); --fresh removes every trace of the old run; a checkpoint cut short by a
 kill is removed; the training time is counted across resumes (08 reports it); Ctrl-C and SIGTERM
 (an IDE's stop button, `docker stop`, `kill`) only set a flag, so the step in progress finishes
 and a whole checkpoint is saved before exiting (130 after Ctrl-C, 143 after SIGTERM).
@@ -20,16 +21,27 @@ from pathlib import Path
 
 from . import checkpoints
 from .errors import UserError, describe_os_error, fail
+from .files import lock
 from .utils import output_dir
 
 
 class ResumableRun:
     def __init__(self, train_dir, fresh=False, run_files=()):
         self.train_dir = Path(train_dir)
+        output_dir(self.train_dir)
+        # One training per folder: a second one would interleave its checkpoints with the first's.
+        try:
+            self._lock = lock(self.train_dir / ".training.lock", wait=False)
+        except OSError as error:
+            raise UserError(f"无法在 {self.train_dir} 里建锁文件 / cannot create a lock file in {self.train_dir}\n"
+                            f"{describe_os_error(error)}") from error
+        if self._lock is None:
+            fail(f"另一个程序正在 {self.train_dir} 里训练。等它结束（或在它的窗口按 Ctrl-C，会保存），或换一个 --train-dir。\n"
+                 f"another program is training in {self.train_dir}: wait for it to finish (or press Ctrl-C in its "
+                 f"window: it saves), or use another --train-dir")
         if fresh:
             checkpoints.clear(self.train_dir, also=run_files)
             print(f"--fresh：已删除旧的检查点 / removed old checkpoints in {self.train_dir}")
-        output_dir(self.train_dir)
         if checkpoints.remove_unfinished(self.train_dir):
             print(f"已删除一个没写完的检查点（上次保存时被强行结束）/ removed an unfinished checkpoint "
                   f"(a run was stopped while saving) in {self.train_dir}")

@@ -205,6 +205,35 @@ def test_unwritable_cache_never_calls_a_good_archive_damaged(tmp_path):
     assert "damaged" not in result.stderr and "delete" not in result.stderr
 
 
+UNPACK = "import common, sys; print(len(common.cifar10_files(sys.argv[1])['train']))"
+
+
+def test_programs_unpacking_one_cache_at_once_all_get_one_good_copy(tmp_path):
+    """Two first runs started together (07 in two terminals, 07 and 08) unpack CIFAR-10 into one
+    empty cache; another had died half-way before. Each ends with the one good copy, none says
+    "damaged"."""
+    import tarfile
+    data, records = write_tiny_cifar10(tmp_path / "data", per_file=400)
+    cache = tmp_path / "cache"
+    half = cache / "cifar10" / "cifar-10-batches-bin"  # what a program killed while unpacking left
+    half.mkdir(parents=True)
+    (half / "data_batch_1.bin").write_bytes(b"\0" * 100)
+    (cache / "cifar10" / ".extracting-killed").mkdir()
+    env = dict(os.environ, TFDEMOS_CACHE_DIR=str(cache))
+    programs = [subprocess.Popen([sys.executable, "-c", UNPACK, str(data)], cwd=ROOT, env=env, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    for program in programs:
+        out, err = program.communicate(timeout=120)
+        assert program.returncode == 0 and out.strip().endswith("5"), err[-2000:]
+        assert "damaged" not in out + err
+    for name, (labels, planes) in records.items():  # byte for byte what the archive holds
+        expected = b"".join(bytes([l]) + p.tobytes() for l, p in zip(labels, planes))
+        assert (half / name).read_bytes() == expected, name
+    assert not list((cache / "cifar10").glob(".extracting*"))
+    with tarfile.open(data / "cifar10" / "cifar-10-binary.tar.gz") as tar:
+        assert len(tar.getmembers()) == 6
+
+
 def test_read_only_destination_keeps_the_archive(tmp_path, monkeypatch):
     """A folder we may not write (EACCES/EROFS): the archive is fine, and the message says keep it."""
     data, _ = write_tiny_cifar10(tmp_path / "data", per_file=5)

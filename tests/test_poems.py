@@ -261,6 +261,28 @@ def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path, spawn):
 
 
 @pytest.mark.slow
+def test_a_second_training_in_the_same_folder_is_refused(tmp_path, spawn):
+    """Two trainings on one --train-dir would interleave their checkpoints: the second is refused
+    (exit 2) before it writes anything, and the first goes on and saves as usual."""
+    data, train_dir = tang_folder(tmp_path / "data"), tmp_path / "model"
+    flags = ["--data-dir", data, "--train-dir", train_dir, "--out-dir", tmp_path / "out", *QUICK[:-4],
+             "--epochs", 1000, "--sample-every", 5]
+    first = spawn([sys.executable, str(ROOT / "09_poem_rnn.py"), *map(str, flags)],
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    for line in first.stdout:  # the first progress report: training is under way
+        if "/ step" in line:
+            break
+    before = sorted(p.name for p in train_dir.iterdir())
+    second = run_script("09_poem_rnn.py", *flags, "--fresh")  # even --fresh must not wipe a running run
+    assert second.returncode == 2 and "another program is training in" in second.stderr, second.stderr[-2000:]
+    assert "Traceback" not in second.stderr and "--fresh" not in second.stdout
+    assert set(before) <= {p.name for p in train_dir.iterdir()}  # nothing of the first run was removed
+    first.send_signal(signal.SIGTERM)
+    stdout, stderr = first.communicate(timeout=120)
+    assert first.returncode == 143 and "saved checkpoint" in stdout, stderr[-3000:]
+
+
+@pytest.mark.slow
 def test_bfloat16_training_then_float32_generation(tmp_path):
     """--precision bfloat16 trains in 16-bit arithmetic with 32-bit weights: the saved model
     loads and writes poems like any other."""
