@@ -14,6 +14,7 @@ Expected / 预期结果
 """
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
+import math
 import time
 
 import numpy as np
@@ -63,7 +64,9 @@ schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epoc
 model.compile(optimizer=keras.optimizers.Adam(schedule),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               metrics=["accuracy"],
-              steps_per_execution=10)  # fewer Python round trips per batch: faster on small CPUs
+              # fewer Python round trips per batch: faster on small CPUs (at most one pass over the
+              # smaller set: Keras 3.3 runs out of data otherwise)
+              steps_per_execution=min(10, steps_per_epoch, math.ceil(len(x_test) / args.batch_size)))
 
 
 # %% 4. 训练 / Train, printing the test accuracy after every epoch (文章: "每 50 步打印一次准确率")

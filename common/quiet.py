@@ -14,6 +14,12 @@ import re
 import sys
 import tempfile
 
+from .errors import UserError
+
+# The versions the tests run on (CI: the newest, from requirements-lock.txt, and the oldest);
+# requirements.txt names the same range.
+TESTED = {"TensorFlow": ((2, 16), (2, 21)), "Keras": ((3, 3), (3, 15))}
+
 START_UP_NOISE = re.compile(
     r"All log messages before absl::InitializeLog\(\) is called"
     r"|oneDNN custom operations are on"
@@ -48,12 +54,40 @@ def _native_stderr_filtered():
                 print("\n".join(kept), file=sys.stderr, flush=True)
 
 
+def _major_minor(version):
+    numbers = re.findall(r"\d+", str(version))[:2]
+    return tuple(int(n) for n in numbers) if len(numbers) == 2 else (0, 0)
+
+
+def check_versions(versions):
+    """{"TensorFlow": "2.21.0", "Keras": "3.15.1"} → older than tested: UserError (exit 2) with
+    what to install; newer: one line of warning, and the script goes on."""
+    found = " / ".join(f"{name} {version}" for name, version in versions.items())
+    tested = "，".join(f"{name} {low[0]}.{low[1]}–{high[0]}.{high[1]}" for name, (low, high) in TESTED.items())
+    tested_en = ", ".join(f"{name} {low[0]}.{low[1]}-{high[0]}.{high[1]}" for name, (low, high) in TESTED.items())
+    if any(_major_minor(versions[name]) < low for name, (low, _) in TESTED.items()):
+        raise UserError(f"这里的 {found} 太旧了，本项目需要（也测试过）{tested}。在虚拟环境里安装测试过的版本：\n"
+                        f"  pip install -r requirements-lock.txt\n"
+                        f"{found} is too old: this project needs (and is tested on) {tested_en}. Install the tested "
+                        f"versions in a virtual environment: pip install -r requirements-lock.txt")
+    if any(_major_minor(versions[name]) > high for name, (_, high) in TESTED.items()):
+        print(f"注意：{found} 比测试过的版本（{tested}）新；出错时请 pip install -r requirements-lock.txt / "
+              f"note: {found} is newer than tested ({tested_en}); if something breaks, "
+              f"pip install -r requirements-lock.txt", file=sys.stderr, flush=True)
+
+
 def load_tensorflow_quietly():
-    """Import TensorFlow and Keras (later `import tensorflow` lines reuse them) without the noise."""
+    """Import TensorFlow and Keras (later `import tensorflow` lines reuse them) without the noise,
+    and check that they are versions this project is tested on."""
     if os.environ.get("TFDEMOS_DEBUG"):
-        import tensorflow  # noqa: F401
+        import keras
+        import tensorflow as tf
+        check_versions({"TensorFlow": tf.__version__, "Keras": keras.__version__})
         return
     with _native_stderr_filtered():
-        import keras  # noqa: F401
+        import keras
         import tensorflow as tf
+        versions = {"TensorFlow": tf.__version__, "Keras": keras.__version__}
+    check_versions(versions)  # (after the filter: its message is no start-up noise)
+    with _native_stderr_filtered():
         tf.config.list_physical_devices("GPU")  # the CUDA probe, and its messages, happen here

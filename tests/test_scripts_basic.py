@@ -75,3 +75,46 @@ def test_quiet_loader_keeps_real_warnings(capfd):
     err = capfd.readouterr().err
     assert "a real warning from a native library" in err and "a Python warning" in err
     assert "absl::InitializeLog" not in err
+
+
+def test_versions_outside_the_tested_range(capsys):
+    from common import UserError
+    from common.quiet import check_versions
+    check_versions({"TensorFlow": "2.21.0", "Keras": "3.15.1"})
+    check_versions({"TensorFlow": "2.16.2", "Keras": "3.3.3"})
+    assert capsys.readouterr().err == ""  # the tested range: not a word
+    check_versions({"TensorFlow": "2.22.0rc1", "Keras": "3.15.1"})
+    note = capsys.readouterr().err
+    assert note.count("\n") == 1 and "newer than tested" in note and "requirements-lock.txt" in note
+    for old in ({"TensorFlow": "2.15.1", "Keras": "2.15.0"}, {"TensorFlow": "2.21.0", "Keras": "2.15.0"},
+                {"TensorFlow": "2.13.0", "Keras": "3.15.1"}):
+        with pytest.raises(UserError, match="too old.*pip install -r requirements-lock.txt"):
+            check_versions(old)
+
+
+def test_keras_2_is_refused_with_what_to_install(tmp_path):
+    """A reader whose environment has TensorFlow 2.15 with Keras 2 (what `pip install tensorflow`
+    gave until 2024): one clear message, exit 2, before anything runs."""
+    for name, version in (("tensorflow", "2.15.1"), ("keras", "2.15.0")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(f"__version__ = {version!r}\n", encoding="utf-8")
+    result = run_script("01_linear_fit.py", "--out-dir", tmp_path / "out", env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "TensorFlow 2.15.1 / Keras 2.15.0 is too old" in result.stderr
+    assert "pip install -r requirements-lock.txt" in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_requirements_name_the_tested_range():
+    """requirements.txt, -cpu and -base bound TensorFlow and Keras to what common/quiet.py calls
+    tested, and the TensorFlow and Keras running these tests are inside it."""
+    import keras
+    import tensorflow as tf
+    from common.quiet import TESTED, _major_minor
+    (tf_low, tf_high), (keras_low, keras_high) = TESTED["TensorFlow"], TESTED["Keras"]
+    tf_range = f">={tf_low[0]}.{tf_low[1]},<{tf_high[0]}.{tf_high[1] + 1}"
+    texts = {name: (ROOT / name).read_text(encoding="utf-8") for name in
+             ("requirements.txt", "requirements-cpu.txt", "requirements-base.txt")}
+    assert f"\ntensorflow{tf_range}\n" in texts["requirements.txt"]
+    assert f"\ntensorflow-cpu{tf_range}\n" in texts["requirements-cpu.txt"]
+    assert f"\nkeras>={keras_low[0]}.{keras_low[1]},<{keras_high[0]}.{keras_high[1] + 1}\n" in texts["requirements-base.txt"]
+    assert tf_low <= _major_minor(tf.__version__) <= tf_high and keras_low <= _major_minor(keras.__version__) <= keras_high
