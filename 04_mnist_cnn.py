@@ -105,7 +105,7 @@ import tensorflow as tf  # noqa: E402
 from common.augment import random_shift  # noqa: E402  (section 1: augmentation)
 from common.digits import predict_images  # noqa: E402  (section 8: your own pictures)
 from common.epoch_report import EpochReport  # noqa: E402  (section 4: accuracy and seconds per epoch)
-from common.layers import SpaceToDepth  # noqa: E402  (registered: saved fast models refer to it)
+import common.layers  # noqa: E402,F401  (models saved by an older 04 refer to its SpaceToDepth layer)
 
 common.set_seed(args.seed)
 out = common.output_dir(args.out_dir)
@@ -169,7 +169,11 @@ def fast_model(filters, dense, dropout, batchnorm):
 
     return keras.Sequential([
         keras.Input((28, 28, 1)),
-        SpaceToDepth(),  # no pixel lost, but every later layer works on a quarter of the positions
+        # Space to depth: each 2×2 block of pixels becomes 4 channels of one position (28×28×1 →
+        # 14×14×4). No pixel lost, but every later layer works on a quarter of the positions.
+        keras.layers.Reshape((14, 2, 14, 2, 1)),  # row, row in block, column, column in block
+        keras.layers.Permute((1, 3, 2, 4, 5)),     # row, column, then the block's 2×2 pixels
+        keras.layers.Reshape((14, 14, 4)),
         *conv_relu(filters[0]),
         keras.layers.MaxPooling2D(2),  # 7×7
         *conv_relu(filters[1]),

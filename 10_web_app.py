@@ -71,7 +71,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-import common.layers  # noqa: E402,F401  (registers the layers the saved models refer to: 04's SpaceToDepth, 09's HeadTailOutput)
+import common.layers  # noqa: E402,F401  (registers the layers saved models refer to: an older 04's SpaceToDepth, 09's HeadTailOutput)
 from common import fail  # noqa: E402
 from common.cifar10_model import CLASSES_ZH, average_over_views, read_network, restore, scaled_as_trained  # noqa: E402
 from common.digits import open_picture, prepare_digit  # noqa: E402

@@ -1,19 +1,19 @@
-"""One error boundary for every script: a fault ends in one clear message, never a traceback.
+"""One error boundary for every script: bad input or a fault of the machine ends in one clear
+message; an error in the code (ours, or the reader's own edit) shows its traceback, because the
+line it points at is what a learner needs, followed by one line saying what to do.
 
 Importing `common` installs `friendly_excepthook` as sys.excepthook, so each numbered script
 stays a plain top-to-bottom file (that also runs cell by cell in Jupyter, which ignores this hook).
 
     exit 2    bad usage or bad input, a missing/damaged file, a folder we cannot write, full disk
-    exit 1    training diverged (the NaN guard), or an unexpected bug
+    exit 1    training diverged (the NaN guard), or an error in the code (with its traceback)
     exit 130  Ctrl-C (training scripts save a checkpoint first)
 
-Set TFDEMOS_DEBUG=1 to see the full traceback as well.
+Set TFDEMOS_DEBUG=1 to see the full traceback of the other errors as well.
 """
 import errno
 import os
 import sys
-
-DEBUG_HINT = "设置 TFDEMOS_DEBUG=1 可看到完整的出错位置 / set TFDEMOS_DEBUG=1 to see the traceback"
 
 
 class UserError(Exception):
@@ -79,14 +79,17 @@ def message_for(error):
     if isinstance(error, OSError):
         return 2, describe_os_error(error)
     first_line = (str(error).strip().splitlines() or [""])[0][:300]
-    return 1, (f"程序出了意料之外的错误（这是本项目的问题，欢迎报告）。\n"
-               f"unexpected error, please report it: {type(error).__name__}: {first_line}\n{DEBUG_HINT}")
+    return 1, (f"代码出错：{type(error).__name__}: {first_line}\n"
+               f"上面的 Traceback 最后几行指出出错的文件和行号：是你改过的代码，就改那一行；是本项目的代码，欢迎报告（附上整段输出）。\n"
+               f"an error in the code: {type(error).__name__}: {first_line}\n"
+               f"the last lines of the traceback above name the file and line: if it is code you changed, fix that line; "
+               f"if it is this project's code, please report it (with the whole output)")
 
 
 def friendly_excepthook(kind, error, trace):
     code, message = message_for(error)
-    if os.environ.get("TFDEMOS_DEBUG"):
-        sys.__excepthook__(kind, error, trace)
+    if code == 1 and not isinstance(error, NanLossError) or os.environ.get("TFDEMOS_DEBUG"):
+        sys.__excepthook__(kind, error, trace)  # an error in the code: where it happened
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -8,7 +8,9 @@ import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="dl_for_everyone")
 class SpaceToDepth(keras.layers.Layer):
-    """28×28×1 → 14×14×4: each 2×2 block of pixels becomes 4 channels of one position (04)."""
+    """28×28×1 → 14×14×4: each 2×2 block of pixels becomes 4 channels of one position. 04 now
+    builds it from Keras's own Reshape and Permute (its saved model loads in plain Keras); this
+    stays registered so that models saved by 04 before 2026-12-04 still load here."""
 
     def call(self, x):
         return tf.nn.space_to_depth(x, 2)

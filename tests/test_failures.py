@@ -351,11 +351,28 @@ def test_half_written_keras_model_never_replaces_the_good_one(tmp_path):
 
 def test_unexpected_errors_and_missing_packages_are_explained():
     code, message = errors.message_for(ValueError("boom"))
-    assert code == 1 and "TFDEMOS_DEBUG=1" in message and "boom" in message
+    assert code == 1 and "traceback above" in message and "ValueError: boom" in message
     code, message = errors.message_for(ModuleNotFoundError("No module named 'keras'", name="keras"))
     assert code == 2 and "pip install -r requirements.txt" in message
     code, message = errors.message_for(PermissionError(errno.EACCES, "Permission denied", "/x/y"))
     assert code == 2 and "/x/y" in message and "permission" in message
+
+
+def test_an_error_in_the_readers_own_edit_shows_its_line(tmp_path):
+    """A reader changes a lesson and makes a mistake: the traceback names their file and line,
+    then one bilingual line says what to do (exit 1). Bad input stays one line (above)."""
+    import shutil
+    shutil.copytree(ROOT / "common", tmp_path / "common", ignore=shutil.ignore_patterns("__pycache__"))
+    lines = (ROOT / "01_linear_fit.py").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("args = ")) + 1
+    lines.insert(at, "house_prices = {'area': 81.5}['price']  # the reader's own edit, with a slip")
+    (tmp_path / "01_linear_fit.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, str(tmp_path / "01_linear_fit.py"), "--out-dir", str(tmp_path / "out")],
+                            capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, timeout=60)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" in result.stderr and f'01_linear_fit.py", line {at + 1}' in result.stderr
+    assert "KeyError: 'price'" in result.stderr and "if it is code you changed, fix that line" in result.stderr
+    assert "代码出错" in result.stderr
 
 
 # ---------------------------------------------------------------- Ctrl-C during start-up

@@ -3,6 +3,8 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -119,6 +121,48 @@ def test_04_cnn_trains_and_reads_pictures(mnist_cnn, tmp_path):
     assert re.search(r"blank.png: .*the picture looks blank", result.stderr)
     assert re.search(r"huge.png: .*picture too large", result.stderr)
     assert re.search(r"missing.png: .*file not found", result.stderr)
+
+
+def test_04_model_loads_in_plain_keras_without_this_repository(mnist_cnn, tmp_path):
+    """A reader's own program, notebook or service: keras.models.load_model in a fresh Python that
+    has never seen this repository (another folder, no PYTHONPATH) gives 04's own test figures."""
+    import gzip
+
+    import numpy as np
+    data, out, _ = mnist_cnn
+    with gzip.open(data / "mnist" / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1)
+    with gzip.open(data / "mnist" / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    np.save(tmp_path / "images.npy", images)
+    np.save(tmp_path / "labels.npy", labels)
+    code = ("import sys, numpy as np, keras\n"
+            "assert not any('common' in name.split('.')[0] for name in sys.modules)\n"
+            "model = keras.models.load_model(sys.argv[1])\n"
+            "x, y = np.load('images.npy').astype('float32') / 255, np.load('labels.npy')\n"
+            "padded = np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)])\n"
+            "views = [padded[:, 1 + a:29 + a, 1 + b:29 + b] for a, b in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))]\n"
+            "p = sum(keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(v, verbose=0))) for v in views)\n"
+            "print(float((p.argmax(1) == y).mean()))\n")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    fresh = subprocess.run([sys.executable, "-c", code, str(out / "04_mnist_cnn.keras")], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    results = json.loads((out / "04_mnist_cnn.json").read_text(encoding="utf-8"))
+    assert float(fresh.stdout.split()[-1]) == pytest.approx(results["tta_accuracy"], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_04_still_reads_pictures_with_a_model_saved_by_an_older_04(tmp_path):
+    """Before 2026-12-04, 04's model had the project's own SpaceToDepth layer: it still loads."""
+    import keras
+    from common.layers import SpaceToDepth
+    model = keras.Sequential([keras.Input((28, 28, 1)), SpaceToDepth(), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.save(tmp_path / "04_mnist_cnn.keras")
+    _digit_picture(tmp_path / "seven.png", True)
+    result = run_script("04_mnist_cnn.py", "--out-dir", tmp_path, "--image", tmp_path / "seven.png")
+    assert result.returncode == 0 and "使用已保存的模型 / using saved model" in result.stdout, result.stderr[-2000:]
+    assert re.search(r"seven.png: \d \([\d.]+%\)", result.stdout), result.stdout
 
 
 def _png_header_only(path, width, height):
