@@ -28,6 +28,9 @@ Expected / 预期结果
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
 import argparse
+import contextlib
+import io
+import warnings
 
 import numpy as np
 
@@ -84,6 +87,10 @@ parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None
                     help="最后再把每张测试图原样和上下左右各移 1 像素，5 个预测取平均（测试时增强；fast 默认开，"
                          "--no-tta 关） / at the end, also test each image as it is and moved 1 pixel up, down, left, "
                          "right, averaging the 5 (default: on for fast, off for article)")
+parser.add_argument("--export", action="store_true",
+                    help="训练后再导出给应用程序用：SavedModel（TF Serving 的目录结构）、LiteRT/TFLite（float32 和 int8）"
+                         " / after training, also export for applications: a SavedModel (TF Serving's layout) and "
+                         "LiteRT/TFLite files (float32 and int8)")
 parser.add_argument("--retrain", action="store_true",
                     help="已有保存的模型也重新训练 / train even if a saved model exists")
 common.add_common_args(parser)
@@ -240,6 +247,50 @@ common.save_results(name, out, test_accuracy=report.curve[-1], curve=report.curv
                     seconds_to_99=first_99, model=args.model, seed=args.seed, train_images=len(x_train),
                     tta_accuracy=tta_accuracy, **recipe)
 
-# %% 8. 你自己的手写数字 / Your own digits (--image): PNG/JPG, any size (common/digits.py)
+# %% 8. 带走模型 / Take the model home (--export): for a server, a phone, another language
+# The exported model takes what an application has, pixels 0-255 (28×28×1, light ink on black),
+# and answers ten probabilities: the scaling and the softmax travel inside it.
+def litert_accuracy(tflite, x, y):
+    """Test accuracy of a .tflite file, run by the LiteRT interpreter as an application would."""
+    with warnings.catch_warnings(), common.quiet.native_stderr_filtered():  # (its deprecation notice
+        warnings.simplefilter("ignore", UserWarning)                      # points apps to ai-edge-litert)
+        interpreter = tf.lite.Interpreter(model_content=tflite)
+        given, answer = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+        interpreter.resize_tensor_input(given, x.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(given, x.astype(np.float32))
+        interpreter.invoke()
+        return float((interpreter.get_tensor(answer).argmax(axis=1) == y).mean())
+
+
+if args.export:
+    pixels = keras.Input((28, 28, 1), name="pixels")
+    app_model = keras.Model(pixels, keras.layers.Softmax(name="probabilities")(model(keras.layers.Rescaling(1 / 255)(pixels))))
+    export_dir = out / f"{name}_export"
+    # TF Serving (and TensorFlow for Java, C++, Go) loads SavedModels from NAME/VERSION/ folders.
+    with common.temporary_folder(export_dir / "saved_model" / "mnist_cnn" / "1") as folder, \
+            common.quiet.native_stderr_filtered(), contextlib.redirect_stdout(io.StringIO()):  # (its listing)
+        app_model.export(str(folder), format="tf_saved_model")
+    # LiteRT (formerly TensorFlow Lite): phones, Raspberry Pi. int8 reads 4 times fewer bytes; its
+    # activations' ranges come from a calibration set of training images.
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(export_dir / "saved_model" / "mnist_cnn" / "1"))
+    with common.quiet.native_stderr_filtered():  # (the converter's progress lines)
+        float_bytes = converter.convert()
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    calibration = x_train[np.random.default_rng(args.seed).choice(len(x_train), min(500, len(x_train)), replace=False)]
+    converter.representative_dataset = lambda: ([image[None] * 255] for image in calibration)
+    with common.quiet.native_stderr_filtered(), common.quiet.native_stderr_filtered("stdout"):
+        int8_bytes = converter.convert()
+    print(f"导出 / exported to {export_dir}:\n  saved_model/mnist_cnn/1/  (TF Serving, tf.saved_model.load)")
+    exported = {}
+    for file_name, tflite in (("mnist_cnn.tflite", float_bytes), ("mnist_cnn_int8.tflite", int8_bytes)):
+        with common.atomic_open(export_dir / file_name, "wb") as f:
+            f.write(tflite)
+        exported[file_name] = dict(kb=len(tflite) / 1024, test_accuracy=litert_accuracy(tflite, x_test * 255, y_test))
+        print(f"  {file_name}：{exported[file_name]['kb']:,.0f} KB，测试准确率 / test accuracy "
+              f"{exported[file_name]['test_accuracy']:.4f}")
+    common.save_results(f"{name}_export", out, keras_test_accuracy=report.curve[-1], **exported)
+
+# %% 9. 你自己的手写数字 / Your own digits (--image): PNG/JPG, any size (common/digits.py)
 if args.image:
     raise SystemExit(2 if predict_images(model, args.image) else 0)

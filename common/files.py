@@ -53,6 +53,30 @@ def temporary_path(path):
 
 
 @contextlib.contextmanager
+def temporary_folder(path):
+    """Yield a new folder beside `path`; once the block has filled it, it takes `path`'s place
+    (an old folder there is moved aside first, then deleted). A failure leaves `path` as it was."""
+    import shutil
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    except OSError as error:
+        raise _write_failed(path, error) from error
+    try:
+        yield temp
+        old = path.parent / f".{path.name}.old-{os.getpid()}"
+        if path.exists():
+            os.rename(path, old)
+        os.replace(temp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as error:
+        raise _write_failed(path, error) from error
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_open(path, mode="w", encoding="utf-8", newline=None):
     """open() for writing that never leaves a half-written file under `path`."""
     with temporary_path(path) as temp:

@@ -28,30 +28,38 @@ START_UP_NOISE = re.compile(
     r"|Unable to register cu(DNN|FFT|BLAS) factory"
     r"|computation placer already registered"
     r"|TF-TRT Warning: Could not find TensorRT"
+    r"|Created TensorFlow Lite XNNPACK delegate for CPU"
+    r"|tf_tfl_flatbuffer_helpers\.cc.*Ignored (output_format|drop_control_dependency)"  # (TF 2.16's converter)
+    r"|Attempting to use a delegate that only supports static-sized tensors"  # (LiteRT falls back by itself)
+    r"|^fully_quantize: \d+, inference_type: "
     r"|^\s*$")
 
 
 @contextlib.contextmanager
-def _native_stderr_filtered():
+def native_stderr_filtered(stream_name="stderr"):
+    """Native libraries' known harmless lines (START_UP_NOISE) on stderr (or "stdout") are
+    dropped, everything else kept."""
+    stream = getattr(sys, stream_name)
+    fd = 2 if stream_name == "stderr" else 1
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real descriptor 2 (some IDEs): nothing to filter
+        stream.flush()
+        saved = os.dup(fd)
+    except (OSError, ValueError):  # no real descriptor (some IDEs): nothing to filter
         yield
         return
     with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
+        os.dup2(capture.fileno(), fd)
         try:
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
+            stream.flush()
+            os.dup2(saved, fd)
             os.close(saved)
             capture.seek(0)
             kept = [line for line in capture.read().decode("utf-8", "replace").splitlines()
                     if not START_UP_NOISE.search(line)]
             if kept:
-                print("\n".join(kept), file=sys.stderr, flush=True)
+                print("\n".join(kept), file=stream, flush=True)
 
 
 def _major_minor(version):
@@ -84,10 +92,10 @@ def load_tensorflow_quietly():
         import tensorflow as tf
         check_versions({"TensorFlow": tf.__version__, "Keras": keras.__version__})
         return
-    with _native_stderr_filtered():
+    with native_stderr_filtered():
         import keras
         import tensorflow as tf
         versions = {"TensorFlow": tf.__version__, "Keras": keras.__version__}
     check_versions(versions)  # (after the filter: its message is no start-up noise)
-    with _native_stderr_filtered():
+    with native_stderr_filtered():
         tf.config.list_physical_devices("GPU")  # the CUDA probe, and its messages, happen here

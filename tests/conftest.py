@@ -204,10 +204,11 @@ def copy_of(folder, to):
 
 @pytest.fixture(scope="session")
 def mnist_cnn(tmp_path_factory):
-    """Tiny MNIST, and 04's default model trained on it for 2 epochs: (data dir, out dir, run)."""
+    """Tiny MNIST, and 04's default model trained on it for 2 epochs and exported (--export):
+    (data dir, out dir, run)."""
     root = tmp_path_factory.mktemp("mnist_cnn")
     data = write_tiny_mnist(root / "data")
-    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", root / "out", "--epochs", 2)
+    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", root / "out", "--epochs", 2, "--export")
     assert result.returncode == 0, result.stderr[-2000:]
     return data, root / "out", result
 

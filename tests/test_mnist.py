@@ -152,6 +152,40 @@ def test_04_model_loads_in_plain_keras_without_this_repository(mnist_cnn, tmp_pa
     assert float(fresh.stdout.split()[-1]) == pytest.approx(results["tta_accuracy"], abs=1e-9)
 
 
+def test_04_exports_a_saved_model_and_litert_files_that_take_raw_pixels(mnist_cnn, tmp_path):
+    """--export: a SavedModel in TF Serving's NAME/1/ layout whose serving_default takes pixels
+    0-255 and answers probabilities, loaded by plain TensorFlow outside this repository; LiteRT
+    files in float32 (the same test accuracy as Keras) and int8 (4 times smaller)."""
+    import gzip
+
+    import numpy as np
+    data, out, result = mnist_cnn
+    export = out / "04_mnist_cnn_export"
+    assert f"导出 / exported to {export}" in result.stdout
+    with gzip.open(data / "mnist" / "t10k-images-idx3-ubyte.gz") as f:
+        np.save(tmp_path / "pixels.npy", np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1))
+    code = ("import sys, numpy as np, tensorflow as tf\n"
+            "serve = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
+            "p = serve(pixels=tf.constant(np.load('pixels.npy'), tf.float32))['output_0'].numpy()\n"
+            "assert np.allclose(p.sum(axis=1), 1, atol=1e-4)\n"
+            "print(' '.join(map(str, p.argmax(axis=1))))\n")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    fresh = subprocess.run([sys.executable, "-c", code, str(export / "saved_model" / "mnist_cnn" / "1")], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    with gzip.open(data / "mnist" / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    served = np.array(fresh.stdout.split(), dtype=int)
+    results = json.loads((out / "04_mnist_cnn_export.json").read_text(encoding="utf-8"))
+    assert (served == labels).mean() == pytest.approx(results["keras_test_accuracy"], abs=1e-9)
+    lite, int8 = results["mnist_cnn.tflite"], results["mnist_cnn_int8.tflite"]
+    assert lite["test_accuracy"] == pytest.approx(results["keras_test_accuracy"], abs=1e-9)
+    assert 0 <= int8["test_accuracy"] <= 1 and int8["kb"] < lite["kb"] / 3
+    assert (export / "mnist_cnn.tflite").stat().st_size == round(lite["kb"] * 1024)
+    assert not [p for p in export.rglob(".*")]  # no temporary folder or file left
+    assert f"mnist_cnn_int8.tflite：{int8['kb']:,.0f} KB，测试准确率 / test accuracy {int8['test_accuracy']:.4f}" in result.stdout
+
+
 @pytest.mark.slow
 def test_04_still_reads_pictures_with_a_model_saved_by_an_older_04(tmp_path):
     """Before 2026-12-04, 04's model had the project's own SpaceToDepth layer: it still loads."""
