@@ -80,29 +80,55 @@ def load_poem_model(train_dir, build_model):
 
 
 def export_model(model, train_dir, only_if_stale=False):
-    """Save the network as EXPORT_FILE in float32, its tied output as an untied one holding a copy of
-    the table (a tied layer refers to another layer, which a saved file cannot): the same scores."""
+    """Save the network as EXPORT_FILE in float32 and of Keras's own layers only, so that it loads
+    in any Python with Keras (no code of this project) and gives the same log-probabilities.
+
+    The two-level softmax (HeadTailOutput) becomes Dense, Add, Concatenate and log_softmax layers:
+    log p = log_softmax([head scores, rare score + log_softmax(tail scores)]) is exactly the
+    layer's head/tail split (the "rare" entry's share is spread over the rare characters)."""
     from .files import save_keras_model
-    from .layers import HeadTailOutput
     path, latest = Path(train_dir) / EXPORT_FILE, tf.train.latest_checkpoint(str(train_dir))
     if only_if_stale and path.exists() and latest and path.stat().st_mtime >= Path(latest + ".index").stat().st_mtime:
         return
+    scores = model.get_layer("scores")  # HeadTailOutput
+    features = keras.Model(model.input, scores.input)
 
-    def tied(layer):
-        return isinstance(layer, HeadTailOutput) and layer.embedding is not None
-
-    def clone(layer):  # (an untied copy, for the tied output too) in float32, also after training in bfloat16
+    def clone(layer):  # in float32, also after training in bfloat16
         config = layer.get_config()
         if not isinstance(layer, keras.layers.InputLayer):
             config["dtype"] = "float32"
         return layer.__class__.from_config(config)
-    copy = keras.models.clone_model(model, clone_function=clone)
-    for old, new in zip(model.layers, copy.layers):
-        if tied(old):  # the untied copy's weights: the table, then the layer's own
-            new.set_weights([old.embedding.embeddings, old.bias] + ([old.rare, old.rare_bias] if old.split else []))
-        else:
-            new.set_weights(old.get_weights())
-    save_keras_model(copy, path)
+    copy = keras.models.clone_model(features, clone_function=clone)
+    for old, new in zip(features.layers, copy.layers):
+        new.set_weights(old.get_weights())
+    table = keras.ops.convert_to_numpy(keras.ops.cast(scores._table("float32"), "float32"))  # (vocabulary, width)
+    bias = keras.ops.convert_to_numpy(keras.ops.cast(scores.bias, "float32"))
+    head, vocab_size = scores.head, scores.vocab_size
+
+    def dense(units, name, kernel, constant):
+        layer = keras.layers.Dense(units, name=name, dtype="float32")
+        return layer, (kernel, constant)
+    x, weights = copy.output, []
+    if not scores.split:  # one plain softmax
+        layer, values = dense(vocab_size, "scores", table.T, bias)
+        log_probs = keras.layers.Activation("log_softmax", name="log_probabilities", dtype="float32")(layer(x))
+        weights.append((layer, values))
+    else:
+        rare = keras.ops.convert_to_numpy(keras.ops.cast(scores.rare, "float32"))
+        rare_bias = float(keras.ops.convert_to_numpy(keras.ops.cast(scores.rare_bias, "float32")))
+        tail = vocab_size - head
+        parts = [dense(head, "head_scores", table[:head].T, bias[:head]),
+                 dense(1, "rare_score", rare[:, None], np.array([rare_bias], "float32")),  # (Add broadcasts it)
+                 dense(tail, "tail_scores", table[head:].T, bias[head:])]
+        head_scores, rare_score, tail_scores = (layer(x) for layer, _ in parts)
+        tail_log_probs = keras.layers.Activation("log_softmax", dtype="float32")(tail_scores)
+        rare_scores = keras.layers.Add(dtype="float32")([rare_score, tail_log_probs])
+        joined = keras.layers.Concatenate(dtype="float32")([head_scores, rare_scores])
+        log_probs = keras.layers.Activation("log_softmax", name="log_probabilities", dtype="float32")(joined)
+        weights += parts
+    for layer, values in weights:
+        layer.set_weights([np.asarray(v, "float32") for v in values])
+    save_keras_model(keras.Model(copy.input, log_probs, name=model.name), path)
 
 
 def load_exported_model(train_dir):
@@ -111,7 +137,7 @@ def load_exported_model(train_dir):
     if not all((train_dir / name).exists() for name in (EXPORT_FILE, VOCAB_FILE, CONFIG_FILE)):
         return None
     config, vocab = read_config(train_dir), read_vocab(train_dir)
-    from . import layers  # noqa: F401  (registers HeadTailOutput: the saved model refers to it by name)
+    from . import layers  # noqa: F401  (registers HeadTailOutput: models exported before 2026-12-04 use it)
     try:
         model = keras.models.load_model(train_dir / EXPORT_FILE)
     except Exception as error:  # zero bytes, cut short, another program's file: all say the same

@@ -1,5 +1,6 @@
 """09_poem_rnn.py on tiny corpora: train, save, generate in exact form, refuse bad input, UTF-8 anywhere."""
 import json
+import os
 import re
 import signal
 import subprocess
@@ -152,6 +153,36 @@ def test_two_level_softmax_is_exact(head, tied):
     loss = half(x, targets=targets)
     assert loss.dtype == tf.float32
     np.testing.assert_allclose(loss.numpy(), expected, rtol=0.05, atol=0.05)
+
+
+@pytest.mark.parametrize("head, tied", [(4, True), (4, False), (30, True)])  # two levels tied/untied; one softmax
+def test_exported_model_is_plain_keras_with_the_same_log_probabilities(tmp_path, head, tied):
+    """poem_model.keras is made of Keras's own layers: a Python without this repository loads it
+    and gets the two-level softmax's log-probabilities (to float32 rounding)."""
+    import keras
+    import numpy as np
+    from common.layers import HeadTailOutput
+    from common.poem_writer import EXPORT_FILE, export_model
+    rng = np.random.default_rng(head)
+    characters = keras.Input((None,), dtype="int32")
+    embed = keras.layers.Embedding(20, 8)
+    x = keras.layers.GRU(8, return_sequences=True)(embed(characters))
+    model = keras.Model(characters, HeadTailOutput(20, head, embed if tied else None, name="scores")(keras.layers.Dense(8)(x)))
+    for weight in model.weights:
+        weight.assign(rng.normal(size=weight.shape).astype("float32"))
+    tokens = rng.integers(0, 20, size=(2, 7))
+    export_model(model, tmp_path)
+    np.save(tmp_path / "tokens.npy", tokens)
+    code = ("import sys, json, numpy as np, keras\n"
+            "model = keras.models.load_model(sys.argv[1])\n"
+            "print(json.dumps(keras.ops.convert_to_numpy(model(np.load('tokens.npy'))).tolist()))\n")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    fresh = subprocess.run([sys.executable, "-c", code, str(tmp_path / EXPORT_FILE)], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    exported = np.array(json.loads(fresh.stdout.splitlines()[-1]))
+    np.testing.assert_allclose(exported, model(tokens).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.exp(exported).sum(-1), 1, rtol=1e-5)
 
 
 @pytest.mark.slow
