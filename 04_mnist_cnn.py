@@ -252,7 +252,7 @@ common.save_results(name, out, test_accuracy=report.curve[-1], curve=report.curv
 # and answers ten probabilities: the scaling and the softmax travel inside it.
 def litert_accuracy(tflite, x, y):
     """Test accuracy of a .tflite file, run by the LiteRT interpreter as an application would."""
-    with warnings.catch_warnings(), common.quiet.native_stderr_filtered():  # (its deprecation notice
+    with warnings.catch_warnings(), common.quiet.native_output_filtered():  # (its deprecation notice
         warnings.simplefilter("ignore", UserWarning)                      # points apps to ai-edge-litert)
         interpreter = tf.lite.Interpreter(model_content=tflite)
         given, answer = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
@@ -268,27 +268,28 @@ if args.export:
     app_model = keras.Model(pixels, keras.layers.Softmax(name="probabilities")(model(keras.layers.Rescaling(1 / 255)(pixels))))
     export_dir = out / f"{name}_export"
     # TF Serving (and TensorFlow for Java, C++, Go) loads SavedModels from NAME/VERSION/ folders.
-    with common.temporary_folder(export_dir / "saved_model" / "mnist_cnn" / "1") as folder, \
-            common.quiet.native_stderr_filtered(), contextlib.redirect_stdout(io.StringIO()):  # (its listing)
+    saved_model = export_dir / "saved_model" / "mnist_cnn" / "1"
+    with common.temporary_folder(saved_model) as folder, \
+            common.quiet.native_output_filtered(), contextlib.redirect_stdout(io.StringIO()):  # (its listing)
         app_model.export(str(folder), format="tf_saved_model")
     # LiteRT (formerly TensorFlow Lite): phones, Raspberry Pi. int8 reads 4 times fewer bytes; its
     # activations' ranges come from a calibration set of training images.
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(export_dir / "saved_model" / "mnist_cnn" / "1"))
-    with common.quiet.native_stderr_filtered():  # (the converter's progress lines)
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    with common.quiet.native_output_filtered():  # (the converter's progress lines)
         float_bytes = converter.convert()
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     calibration = x_train[np.random.default_rng(args.seed).choice(len(x_train), min(500, len(x_train)), replace=False)]
     converter.representative_dataset = lambda: ([image[None] * 255] for image in calibration)
-    with common.quiet.native_stderr_filtered(), common.quiet.native_stderr_filtered("stdout"):
+    with common.quiet.native_output_filtered(), common.quiet.native_output_filtered("stdout"):
         int8_bytes = converter.convert()
     print(f"导出 / exported to {export_dir}:\n  saved_model/mnist_cnn/1/  (TF Serving, tf.saved_model.load)")
     exported = {}
     for file_name, tflite in (("mnist_cnn.tflite", float_bytes), ("mnist_cnn_int8.tflite", int8_bytes)):
         with common.atomic_open(export_dir / file_name, "wb") as f:
             f.write(tflite)
-        exported[file_name] = dict(kb=len(tflite) / 1024, test_accuracy=litert_accuracy(tflite, x_test * 255, y_test))
-        print(f"  {file_name}：{exported[file_name]['kb']:,.0f} KB，测试准确率 / test accuracy "
-              f"{exported[file_name]['test_accuracy']:.4f}")
+        kb, accuracy = len(tflite) / 1024, litert_accuracy(tflite, x_test * 255, y_test)
+        print(f"  {file_name}：{kb:,.0f} KB，测试准确率 / test accuracy {accuracy:.4f}")
+        exported[file_name] = dict(kb=kb, test_accuracy=accuracy)
     common.save_results(f"{name}_export", out, keras_test_accuracy=report.curve[-1], **exported)
 
 # %% 9. 你自己的手写数字 / Your own digits (--image): PNG/JPG, any size (common/digits.py)

@@ -101,33 +101,24 @@ def export_model(model, train_dir, only_if_stale=False):
     copy = keras.models.clone_model(features, clone_function=clone)
     for old, new in zip(features.layers, copy.layers):
         new.set_weights(old.get_weights())
-    table = keras.ops.convert_to_numpy(keras.ops.cast(scores._table("float32"), "float32"))  # (vocabulary, width)
-    bias = keras.ops.convert_to_numpy(keras.ops.cast(scores.bias, "float32"))
-    head, vocab_size = scores.head, scores.vocab_size
+    numbers = lambda weight: np.asarray(keras.ops.convert_to_numpy(weight), "float32")  # noqa: E731
+    table, bias, head, x = numbers(scores._table("float32")), numbers(scores.bias), scores.head, copy.output
 
-    def dense(units, name, kernel, constant):
+    def dense(units, name, kernel, constant):  # a Dense layer on the features, holding these weights
         layer = keras.layers.Dense(units, name=name, dtype="float32")
-        return layer, (kernel, constant)
-    x, weights = copy.output, []
+        answer = layer(x)
+        layer.set_weights([kernel, constant])
+        return answer
     if not scores.split:  # one plain softmax
-        layer, values = dense(vocab_size, "scores", table.T, bias)
-        log_probs = keras.layers.Activation("log_softmax", name="log_probabilities", dtype="float32")(layer(x))
-        weights.append((layer, values))
+        joined = dense(scores.vocab_size, "scores", table.T, bias)
     else:
-        rare = keras.ops.convert_to_numpy(keras.ops.cast(scores.rare, "float32"))
-        rare_bias = float(keras.ops.convert_to_numpy(keras.ops.cast(scores.rare_bias, "float32")))
-        tail = vocab_size - head
-        parts = [dense(head, "head_scores", table[:head].T, bias[:head]),
-                 dense(1, "rare_score", rare[:, None], np.array([rare_bias], "float32")),  # (Add broadcasts it)
-                 dense(tail, "tail_scores", table[head:].T, bias[head:])]
-        head_scores, rare_score, tail_scores = (layer(x) for layer, _ in parts)
-        tail_log_probs = keras.layers.Activation("log_softmax", dtype="float32")(tail_scores)
-        rare_scores = keras.layers.Add(dtype="float32")([rare_score, tail_log_probs])
-        joined = keras.layers.Concatenate(dtype="float32")([head_scores, rare_scores])
-        log_probs = keras.layers.Activation("log_softmax", name="log_probabilities", dtype="float32")(joined)
-        weights += parts
-    for layer, values in weights:
-        layer.set_weights([np.asarray(v, "float32") for v in values])
+        rare_score = dense(1, "rare_score", numbers(scores.rare)[:, None], numbers(scores.rare_bias)[None])
+        tail_log_probs = keras.layers.Activation("log_softmax", dtype="float32")(
+            dense(scores.vocab_size - head, "tail_scores", table[head:].T, bias[head:]))
+        rare_scores = keras.layers.Add(dtype="float32")([rare_score, tail_log_probs])  # (Add broadcasts rare_score)
+        joined = keras.layers.Concatenate(dtype="float32")([dense(head, "head_scores", table[:head].T, bias[:head]),
+                                                            rare_scores])
+    log_probs = keras.layers.Activation("log_softmax", name="log_probabilities", dtype="float32")(joined)
     save_keras_model(keras.Model(copy.input, log_probs, name=model.name), path)
 
 

@@ -36,9 +36,9 @@ START_UP_NOISE = re.compile(
 
 
 @contextlib.contextmanager
-def native_stderr_filtered(stream_name="stderr"):
-    """Native libraries' known harmless lines (START_UP_NOISE) on stderr (or "stdout") are
-    dropped, everything else kept."""
+def native_output_filtered(stream_name="stderr"):
+    """What native libraries write to the process's stderr (or, with "stdout", its stdout) while
+    the block runs: their known harmless lines (START_UP_NOISE) are dropped, everything else kept."""
     stream = getattr(sys, stream_name)
     fd = 2 if stream_name == "stderr" else 1
     try:
@@ -92,10 +92,10 @@ def load_tensorflow_quietly():
         import tensorflow as tf
         check_versions({"TensorFlow": tf.__version__, "Keras": keras.__version__})
         return
-    with native_stderr_filtered():
+    with native_output_filtered():
         import keras
         import tensorflow as tf
         versions = {"TensorFlow": tf.__version__, "Keras": keras.__version__}
     check_versions(versions)  # (after the filter: its message is no start-up noise)
-    with native_stderr_filtered():
+    with native_output_filtered():
         tf.config.list_physical_devices("GPU")  # the CUDA probe, and its messages, happen here

@@ -70,6 +70,16 @@ def run_script(script, *args, env=None, timeout=300, cwd=None):
     return result
 
 
+def run_outside_repo(code, *args, cwd):
+    """`python -I -c CODE ARGS` in the folder `cwd`: a Python that cannot see this repository
+    (isolated mode: no PYTHONPATH, no script folder on sys.path), as a reader's own program runs.
+    Returns its stdout; the run must succeed."""
+    result = subprocess.run([sys.executable, "-I", "-c", code, *map(str, args)], cwd=cwd, capture_output=True,
+                            text=True, encoding="utf-8", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 def write_idx_gz(path, array, magic):
     array = np.asarray(array, dtype=np.uint8)
     header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)

@@ -3,15 +3,14 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import ROOT, run_script, write_tiny_mnist
+import common
+from conftest import ROOT, run_outside_repo, run_script, write_tiny_mnist
 
 REAL_DATA = os.environ.get("TFDEMOS_DATA_DIR")
 HAS_REAL_MNIST = bool(REAL_DATA) and (Path(REAL_DATA) / "mnist" / "train-images-idx3-ubyte.gz").exists()
@@ -126,15 +125,10 @@ def test_04_cnn_trains_and_reads_pictures(mnist_cnn, tmp_path):
 def test_04_model_loads_in_plain_keras_without_this_repository(mnist_cnn, tmp_path):
     """A reader's own program, notebook or service: keras.models.load_model in a fresh Python that
     has never seen this repository (another folder, no PYTHONPATH) gives 04's own test figures."""
-    import gzip
-
     import numpy as np
     data, out, _ = mnist_cnn
-    with gzip.open(data / "mnist" / "t10k-images-idx3-ubyte.gz") as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1)
-    with gzip.open(data / "mnist" / "t10k-labels-idx1-ubyte.gz") as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    np.save(tmp_path / "images.npy", images)
+    (_, _), (images, labels) = common.load_mnist(data)
+    np.save(tmp_path / "images.npy", images[..., None])
     np.save(tmp_path / "labels.npy", labels)
     code = ("import sys, numpy as np, keras\n"
             "assert not any('common' in name.split('.')[0] for name in sys.modules)\n"
@@ -144,38 +138,28 @@ def test_04_model_loads_in_plain_keras_without_this_repository(mnist_cnn, tmp_pa
             "views = [padded[:, 1 + a:29 + a, 1 + b:29 + b] for a, b in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))]\n"
             "p = sum(keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(v, verbose=0))) for v in views)\n"
             "print(float((p.argmax(1) == y).mean()))\n")
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    fresh = subprocess.run([sys.executable, "-c", code, str(out / "04_mnist_cnn.keras")], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, encoding="utf-8", timeout=120)
-    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    fresh = run_outside_repo(code, out / "04_mnist_cnn.keras", cwd=tmp_path)
     results = json.loads((out / "04_mnist_cnn.json").read_text(encoding="utf-8"))
-    assert float(fresh.stdout.split()[-1]) == pytest.approx(results["tta_accuracy"], abs=1e-9)
+    assert float(fresh.split()[-1]) == pytest.approx(results["tta_accuracy"], abs=1e-9)
 
 
 def test_04_exports_a_saved_model_and_litert_files_that_take_raw_pixels(mnist_cnn, tmp_path):
     """--export: a SavedModel in TF Serving's NAME/1/ layout whose serving_default takes pixels
     0-255 and answers probabilities, loaded by plain TensorFlow outside this repository; LiteRT
     files in float32 (the same test accuracy as Keras) and int8 (4 times smaller)."""
-    import gzip
-
     import numpy as np
     data, out, result = mnist_cnn
     export = out / "04_mnist_cnn_export"
     assert f"导出 / exported to {export}" in result.stdout
-    with gzip.open(data / "mnist" / "t10k-images-idx3-ubyte.gz") as f:
-        np.save(tmp_path / "pixels.npy", np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1))
+    (_, _), (pixels, labels) = common.load_mnist(data)
+    np.save(tmp_path / "pixels.npy", pixels[..., None])
     code = ("import sys, numpy as np, tensorflow as tf\n"
             "serve = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
             "p = serve(pixels=tf.constant(np.load('pixels.npy'), tf.float32))['output_0'].numpy()\n"
             "assert np.allclose(p.sum(axis=1), 1, atol=1e-4)\n"
             "print(' '.join(map(str, p.argmax(axis=1))))\n")
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    fresh = subprocess.run([sys.executable, "-c", code, str(export / "saved_model" / "mnist_cnn" / "1")], cwd=tmp_path,
-                           env=env, capture_output=True, text=True, encoding="utf-8", timeout=120)
-    assert fresh.returncode == 0, fresh.stderr[-3000:]
-    with gzip.open(data / "mnist" / "t10k-labels-idx1-ubyte.gz") as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    served = np.array(fresh.stdout.split(), dtype=int)
+    fresh = run_outside_repo(code, export / "saved_model" / "mnist_cnn" / "1", cwd=tmp_path)
+    served = np.array(fresh.split(), dtype=int)
     results = json.loads((out / "04_mnist_cnn_export.json").read_text(encoding="utf-8"))
     assert (served == labels).mean() == pytest.approx(results["keras_test_accuracy"], abs=1e-9)
     lite, int8 = results["mnist_cnn.tflite"], results["mnist_cnn_int8.tflite"]

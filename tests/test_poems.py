@@ -1,6 +1,5 @@
 """09_poem_rnn.py on tiny corpora: train, save, generate in exact form, refuse bad input, UTF-8 anywhere."""
 import json
-import os
 import re
 import signal
 import subprocess
@@ -9,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import C_LOCALE, QUICK, ROOT, copy_of, run_script, tang_folder
+from conftest import C_LOCALE, QUICK, ROOT, copy_of, run_outside_repo, run_script, tang_folder
 
 @pytest.fixture
 def trained(poem_model):
@@ -176,11 +175,7 @@ def test_exported_model_is_plain_keras_with_the_same_log_probabilities(tmp_path,
     code = ("import sys, json, numpy as np, keras\n"
             "model = keras.models.load_model(sys.argv[1])\n"
             "print(json.dumps(keras.ops.convert_to_numpy(model(np.load('tokens.npy'))).tolist()))\n")
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    fresh = subprocess.run([sys.executable, "-c", code, str(tmp_path / EXPORT_FILE)], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, encoding="utf-8", timeout=120)
-    assert fresh.returncode == 0, fresh.stderr[-3000:]
-    exported = np.array(json.loads(fresh.stdout.splitlines()[-1]))
+    exported = np.array(json.loads(run_outside_repo(code, tmp_path / EXPORT_FILE, cwd=tmp_path).splitlines()[-1]))
     np.testing.assert_allclose(exported, model(tokens).numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.exp(exported).sum(-1), 1, rtol=1e-5)
 
@@ -274,7 +269,7 @@ def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path, spawn):
     flags = ["--data-dir", data, "--train-dir", train_dir, "--out-dir", tmp_path / "out", *QUICK[:-4],
              "--epochs", 1000, "--sample-every", 5]
     trainer = spawn([sys.executable, str(ROOT / "09_poem_rnn.py"), *map(str, flags)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     deadline = time.time() + 180
     for line in trainer.stdout:  # the first progress report: training is under way
         if "/ step" in line or time.time() > deadline:

@@ -68,7 +68,7 @@ def test_help_is_bilingual_with_defaults_and_examples(script):
 def test_quiet_loader_keeps_real_warnings(capfd):
     import os
     from common import quiet
-    with quiet.native_stderr_filtered():
+    with quiet.native_output_filtered():
         os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
         os.write(2, b"a real warning from a native library\n")
         print("a Python warning", file=sys.stderr)
