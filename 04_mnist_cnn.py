@@ -28,9 +28,6 @@ Expected / 预期结果
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
 import argparse
-import contextlib
-import io
-import warnings
 
 import numpy as np
 
@@ -112,18 +109,14 @@ import tensorflow as tf  # noqa: E402
 from common.augment import random_shift  # noqa: E402  (section 1: augmentation)
 from common.digits import predict_images  # noqa: E402  (section 8: your own pictures)
 from common.epoch_report import EpochReport  # noqa: E402  (section 4: accuracy and seconds per epoch)
+from common.export import export_for_apps, litert_predict  # noqa: E402  (section 8: SavedModel, LiteRT)
 import common.layers  # noqa: E402,F401  (models saved by an older 04 refer to its SpaceToDepth layer)
 
 common.set_seed(args.seed)
 out = common.output_dir(args.out_dir)
 model_path = out / f"{name}.keras"
 if args.image and model_path.exists() and not args.retrain:  # only reading pictures: section 8
-    try:
-        model = keras.models.load_model(model_path)
-    except Exception as error:  # zero bytes, cut short, another program's file: all say the same
-        common.fail(f"保存的模型已损坏：{model_path}\n用 --retrain 重新训练（约 1 分钟）。\n"
-                    f"the saved model is damaged ({type(error).__name__}); train it again with "
-                    f"--retrain (about a minute)")
+    model = common.load_keras_model(model_path, "用 --retrain 重新训练（约 1 分钟） / train it again with --retrain (about a minute)")
     print(f"使用已保存的模型 / using saved model {model_path}")
     raise SystemExit(2 if predict_images(model, args.image) else 0)
 
@@ -250,44 +243,17 @@ common.save_results(name, out, test_accuracy=report.curve[-1], curve=report.curv
 # %% 8. 带走模型 / Take the model home (--export): for a server, a phone, another language
 # The exported model takes what an application has, pixels 0-255 (28×28×1, light ink on black),
 # and answers ten probabilities: the scaling and the softmax travel inside it.
-def litert_accuracy(tflite, x, y):
-    """Test accuracy of a .tflite file, run by the LiteRT interpreter as an application would."""
-    with warnings.catch_warnings(), common.quiet.native_output_filtered():  # (its deprecation notice
-        warnings.simplefilter("ignore", UserWarning)                      # points apps to ai-edge-litert)
-        interpreter = tf.lite.Interpreter(model_content=tflite)
-        given, answer = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
-        interpreter.resize_tensor_input(given, x.shape)
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(given, x.astype(np.float32))
-        interpreter.invoke()
-        return float((interpreter.get_tensor(answer).argmax(axis=1) == y).mean())
-
-
 if args.export:
     pixels = keras.Input((28, 28, 1), name="pixels")
     app_model = keras.Model(pixels, keras.layers.Softmax(name="probabilities")(model(keras.layers.Rescaling(1 / 255)(pixels))))
     export_dir = out / f"{name}_export"
-    # TF Serving (and TensorFlow for Java, C++, Go) loads SavedModels from NAME/VERSION/ folders.
-    saved_model = export_dir / "saved_model" / "mnist_cnn" / "1"
-    with common.temporary_folder(saved_model) as folder, \
-            common.quiet.native_output_filtered(), contextlib.redirect_stdout(io.StringIO()):  # (its listing)
-        app_model.export(str(folder), format="tf_saved_model")
-    # LiteRT (formerly TensorFlow Lite): phones, Raspberry Pi. int8 reads 4 times fewer bytes; its
-    # activations' ranges come from a calibration set of training images.
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
-    with common.quiet.native_output_filtered():  # (the converter's progress lines)
-        float_bytes = converter.convert()
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
     calibration = x_train[np.random.default_rng(args.seed).choice(len(x_train), min(500, len(x_train)), replace=False)]
-    converter.representative_dataset = lambda: ([image[None] * 255] for image in calibration)
-    with common.quiet.native_output_filtered(), common.quiet.native_output_filtered("stdout"):
-        int8_bytes = converter.convert()
+    files = export_for_apps(app_model, export_dir, "mnist_cnn", calibration=calibration * 255)  # (common/export.py)
     print(f"导出 / exported to {export_dir}:\n  saved_model/mnist_cnn/1/  (TF Serving, tf.saved_model.load)")
     exported = {}
-    for file_name, tflite in (("mnist_cnn.tflite", float_bytes), ("mnist_cnn_int8.tflite", int8_bytes)):
-        with common.atomic_open(export_dir / file_name, "wb") as f:
-            f.write(tflite)
-        kb, accuracy = len(tflite) / 1024, litert_accuracy(tflite, x_test * 255, y_test)
+    for file_name, tflite in files.items():
+        kb = len(tflite) / 1024
+        accuracy = float((litert_predict(tflite, x_test * 255).argmax(axis=1) == y_test).mean())
         print(f"  {file_name}：{kb:,.0f} KB，测试准确率 / test accuracy {accuracy:.4f}")
         exported[file_name] = dict(kb=kb, test_accuracy=accuracy)
     common.save_results(f"{name}_export", out, keras_test_accuracy=report.curve[-1], **exported)

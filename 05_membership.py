@@ -50,6 +50,9 @@ parser.add_argument("--normalize", choices=["none", "minmax", "zscore"], default
                     help="缩放特征，只用训练行拟合（不给：--csv 时用 zscore；生成的数据用 none，它的 11 个特征已在 "
                          "[0, 1] 内） / scale features, fitted on the training rows only (default: zscore with "
                          "--csv, none for the generated data, whose 11 features are already in [0, 1])")
+parser.add_argument("--export", action="store_true",
+                    help="训练后再导出给应用程序用：SavedModel（TF Serving）和 LiteRT/TFLite / "
+                         "after training, also export for applications: a SavedModel (TF Serving) and LiteRT/TFLite")
 parser.add_argument("--hidden", type=common.nonnegative_int, default=0,
                     help="另外训练一个有这么多隐藏单元的 MLP（0：不训练） / "
                          "also train an MLP with this many hidden units (0: none)")
@@ -66,18 +69,20 @@ common.add_common_args(parser, seed=2017)
 args = common.parse_args(parser)
 args.label, args.features = common.argv_text(args.label), common.argv_text(args.features)  # 中文列名, any locale
 out = common.output_dir(args.out_dir)
-bundle_path = out / "05_membership_model.json"
+model_path = out / "05_membership.keras"
 
 if args.predict:  # a separate job: score new rows with the model saved by an earlier run, then stop
-    membership.score_csv(bundle_path, args.predict, dropna=args.dropna)
+    common.load_tensorflow_quietly()
+    membership.score_csv(model_path, args.predict, dropna=args.dropna)
     raise SystemExit(0)
 
 # %% 1. 准备数据 / Data (文章 五): activity-log rows → 11 numbers in [0, 1] per user
 if args.csv:  # your own data: numeric columns, a label column with K ≥ 2 values (common/tables.py)
     data = tables.load_labeled_csv(args.csv, args.label, args.features, args.dropna, args.test_split, args.seed)
-    x_all, y_all, feature_names, class_names = data["x"], data["y"], data["names"], data["classes"]
+    x_inputs, y_all, input_names, class_names = data["x"], data["y"], data["names"], data["classes"]
     train_rows, test_rows, ids = data["train_rows"], data["test_rows"], data["ids"]
-    input_columns = feature_names
+    x_all, feature_names, input_columns = x_inputs, input_names, input_names
+    divisors = np.ones(len(input_names))
 else:  # the stand-in for the article's private logs (common/membership.py)
     csv_path = membership.stand_in_csv(args.rows, args.seed)
     header, rows = tables.read_csv(csv_path)
@@ -85,7 +90,9 @@ else:  # the stand-in for the article's private logs (common/membership.py)
     table = membership.membership_table(header, rows, csv_path)
     # The article's 11 features: hour of joining / 24, the four IP numbers / 255, iOS or not, five
     # gift flags. --raw-features feeds the unscaled Unix time and IP instead (the article's NaN).
-    x_all, feature_names = membership.article_features(table, raw=args.raw_features)
+    x_inputs, input_names, divisors = membership.article_inputs(table, raw=args.raw_features)
+    x_all = x_inputs / divisors
+    feature_names = [f"{name}/{d:.0f}" if d != 1 else name for name, d in zip(input_names, divisors)]
     y_all = np.array([int(v) for v in tables.column_values(header, rows, "is_member")])
     split = len(rows) - 1000 if len(rows) > 2000 else int(len(rows) * 0.87)
     train_rows, test_rows = np.arange(split), np.arange(split, len(rows))
@@ -96,17 +103,22 @@ else:  # the stand-in for the article's private logs (common/membership.py)
           f"  {x_all[0]} -> one-hot 标签 / label {np.eye(2, dtype=int)[y_all[0]]}（{class_names[y_all[0]]}）")
     print(f"所有行的特征取值范围 / feature range over all rows: min {x_all.min():.4f}, max {x_all.max():.4f}")
 
-# Normalization is fitted on the training rows only, then applied to both (文章: 归一化).
+# Normalization (文章: 归一化): each column becomes (x − shift) / spread, both fitted on the
+# training rows only and applied unchanged to the test rows (and, inside the saved model, to new ones).
 # Your own CSV is z-scored unless you say otherwise: with one learning rate for all columns, raw
 # columns in the hundreds next to 0/1 flags train badly.
 normalize = args.normalize or ("zscore" if args.csv else "none")
-normalization = common.normalize_fit(normalize, x_all[train_rows])
-x_train = common.normalize_apply(normalization, x_all[train_rows])
-x_test = common.normalize_apply(normalization, x_all[test_rows])
+fit_rows = x_all[train_rows]
+with np.errstate(over="ignore", invalid="ignore"):  # huge values: checked for inf below
+    shift, spread = {"minmax": (fit_rows.min(axis=0), np.ptp(fit_rows, axis=0)),
+                     "zscore": (fit_rows.mean(axis=0), fit_rows.std(axis=0)),
+                     "none": (np.zeros(fit_rows.shape[1]), np.ones(fit_rows.shape[1]))}[normalize]
+    spread = np.where(spread > 0, spread, 1.0)  # a constant column becomes 0, not 0/0 = NaN
+    x_train = ((x_all[train_rows] - shift) / spread).astype(np.float32)
+    x_test = ((x_all[test_rows] - shift) / spread).astype(np.float32)
 y_train, y_test = y_all[train_rows], y_all[test_rows]
 # Values such as 1e308 pass as numbers but overflow the mean/std or float32 (max ≈ 3.4e38).
-fitted = np.array([normalization[key] for key in ("mean", "std", "min", "max") if key in normalization])
-overflow = ~np.isfinite(np.concatenate([x_train, x_test, fitted.reshape(-1, x_train.shape[1])])).all(axis=0)
+overflow = ~np.isfinite(np.concatenate([x_train, x_test, [shift, spread]])).all(axis=0)
 if overflow.any():
     j = int(np.flatnonzero(overflow)[0])
     common.fail(f"列 '{feature_names[j]}' 的数值太大，无法计算 / column '{feature_names[j]}' has values too "
@@ -135,6 +147,7 @@ elif args.raw_features and not args.csv:
 # TensorFlow comes after the flags and the data (--help, typos and a bad CSV answer at once),
 # minus its start-up noise.
 common.load_tensorflow_quietly()
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 common.set_seed(args.seed)
@@ -205,8 +218,29 @@ if args.hidden:
     print(f"MLP（{args.hidden} 个隐藏单元）/ MLP with {args.hidden} hidden units:")
     mlp_weights = train_model(x_train, y_train, len(class_names), args.hidden, **settings)
 
-# %% 5. 验证 / Verify (文章: "82% 非会员, 17.9% 会员"), save the model with what it needs
-probabilities = membership.predict_proba(weights, x_test)  # softmax(x·W + b), in NumPy
+# %% 5. 一个 Keras 模型 / One Keras model: the scaling inside, raw columns in, probabilities out
+def keras_model(weights, shift, spread):
+    """The trained weights as a Keras model that takes the raw input columns: what --predict, the
+    web page (10) and your own program use. It loads with plain Keras: keras.models.load_model."""
+    features = keras.Input((len(shift),), name="features")
+    # (x − shift) / spread as in training (Keras's Normalization divides by √variance)
+    x = keras.layers.Normalization(mean=shift, variance=np.square(spread), name="scaling")(features)
+    if "W1" in weights:
+        hidden = keras.layers.Dense(len(weights["b1"]), activation="relu", name="hidden")
+        x = hidden(x)
+        hidden.set_weights([weights["W1"], weights["b1"]])
+    output = keras.layers.Dense(len(class_names), activation="softmax", name="probabilities")
+    probabilities = output(x)
+    output.set_weights([weights["W2"], weights["b2"]] if "W1" in weights else [weights["W"], weights["b"]])
+    return keras.Model(features, probabilities, name="membership")
+
+
+# The raw columns (hour 0-23, IP numbers 0-255, ...) are the training features times `divisors`.
+model = keras_model(weights, shift * divisors, spread * divisors)
+x_test_inputs = x_inputs[test_rows].astype(np.float32)
+
+# %% 6. 验证 / Verify (文章: "82% 非会员, 17.9% 会员"), save the model with what it needs
+probabilities = model.predict(x_test_inputs, verbose=0)
 accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
 shown = min(5, len(y_test))
 print(f"测试集前 {shown} 行的预测 / predictions for the first {shown} test rows:")
@@ -218,17 +252,20 @@ for i in range(shown):
     print(f"  {who}: " + "，".join(f"P({class_names[c]}) {p[c]:.1%}" for c in likeliest)
           + f" — 实际 / actual: {class_names[actual]} {'✓' if guess == actual else '✗'}")
 
-bundle = {"source": "csv" if args.csv else "generated", "raw_features": args.raw_features,
-          "input_columns": input_columns, "feature_names": feature_names, "classes": class_names,
-          "normalization": normalization, "weights": {name: w.tolist() for name, w in weights.items()}}
-common.write_json(bundle_path, bundle, indent=None)
+common.save_keras_model(model, model_path)
+# Beside it, what a program needs to call it: the input columns in order, their ranges, the classes.
+common.write_json(membership.feature_file(model_path), {
+    "source": "csv" if args.csv else "generated", "raw_features": args.raw_features,
+    "input_columns": input_columns, "features": membership.describe_inputs(input_names, x_inputs[train_rows]),
+    "classes": class_names, "normalization": normalize})
 predictions_path = out / "05_membership_test_predictions.csv"
 with common.atomic_open(predictions_path, encoding="utf-8-sig", newline="") as f:
     writer = csv.writer(f)
     writer.writerow(["id"] + [f"p_{c}" for c in class_names] + ["actual"])
     for i, p in zip(test_rows, probabilities):
         writer.writerow([ids[i]] + [f"{v:.6f}" for v in p] + [class_names[y_all[i]]])
-print(f"已保存模型、归一化参数和特征列表 / saved model, normalization and feature list: {bundle_path}")
+print(f"已保存模型（归一化在模型里）和特征列表 / saved the model (normalization inside) and its feature list: "
+      f"{model_path}, {membership.feature_file(model_path).name}")
 print(f"测试集每一行的预测 / test predictions, row by row: {predictions_path}")
 
 # Confusion table: how often each actual class (row) was predicted as each class (column).
@@ -240,7 +277,8 @@ results = dict(test_accuracy=accuracy, majority=float(np.bincount(y_test).max() 
                classes=class_names, confusion=confusion.tolist(),
                normalization=normalize, train_rows=len(y_train), test_rows=len(y_test), **settings)
 if mlp_weights is not None:
-    results["mlp_test_accuracy"] = float((membership.predict_proba(mlp_weights, x_test).argmax(axis=1) == y_test).mean())
+    mlp_probabilities = keras_model(mlp_weights, shift * divisors, spread * divisors).predict(x_test_inputs, verbose=0)
+    results["mlp_test_accuracy"] = float((mlp_probabilities.argmax(axis=1) == y_test).mean())
     print(f"MLP（{args.hidden} 个隐藏单元）测试准确率 / MLP ({args.hidden} hidden units) test accuracy: "
           f"{results['mlp_test_accuracy']:.4f}，softmax 回归 / vs softmax: {accuracy:.4f}")
 print(f"（总是猜最常见的那一类，也能得到 {results['majority']:.4f} / "
@@ -254,3 +292,13 @@ if not args.csv:  # the generator knows the true probabilities: the best any mod
           f"  / the generator knows each row's true probability, the best guess on average;\n"
           f"  on {len(y_test):,} test rows luck can put a model slightly above it")
 common.save_results("05_membership", out, **results)
+
+# %% 7. 带走模型 / Take the model home (--export): TF Serving and LiteRT take the raw columns too
+if args.export:
+    from common.export import export_for_apps, litert_predict
+    export_dir = out / "05_membership_export"
+    files = export_for_apps(model, export_dir, "membership")
+    lite = litert_predict(files["membership.tflite"], x_test_inputs)
+    print(f"导出 / exported to {export_dir}: saved_model/membership/1/, membership.tflite（输入 / input: "
+          f"{len(input_names)} 列 / columns {', '.join(input_names)}）；LiteRT 和 Keras 的概率最多差 / "
+          f"LiteRT vs Keras, largest difference in probability: {np.abs(lite - probabilities).max():.1e}")

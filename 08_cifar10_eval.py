@@ -9,6 +9,8 @@ What it shows
 
 Run / 运行
   python 08_cifar10_eval.py                     评估最新的检查点一次 / evaluate the latest checkpoint once
+  python 08_cifar10_eval.py --export            再把模型导出给应用程序用（.keras、SavedModel、LiteRT）
+                                                also export the model for applications (.keras, SavedModel, LiteRT)
   python 08_cifar10_eval.py --watch --cpu       07 训练时，每出一个新检查点就评估一次（--cpu 不占训练用的 GPU）
                                                 evaluate each new checkpoint while 07 trains
                                                 (--cpu keeps it off the trainer's GPU)
@@ -44,6 +46,10 @@ parser.add_argument("--tta", choices=["none", "flip", "flip-shift"], default="fl
                          "test-time augmentation: flip-shift (6 views), flip (2), none")
 parser.add_argument("--no-tta", action="store_const", const="none", dest="tta",
                     help="等于 --tta none / same as --tta none")
+parser.add_argument("--export", action="store_true",
+                    help="评估后导出：只用 Keras 自带层的 .keras、SavedModel（TF Serving）、LiteRT（float32 和 int8） / "
+                         "after evaluating, export: a .keras of Keras's own layers, a SavedModel (TF Serving), "
+                         "LiteRT (float32 and int8)")
 parser.add_argument("--max-test", type=common.positive_int, default=None,
                     help="只用前 N 张测试图片（快速试一试）/ use only N test images (quick tries)")
 parser.add_argument("--data-dir", default=None,
@@ -52,6 +58,8 @@ parser.add_argument("--data-dir", default=None,
 parser.add_argument("--out-dir", default=None,
                     help="结果和图片写到这里（默认 outputs/）/ where results and figures go (default: outputs/)")
 args = common.parse_args(parser)
+if args.export and args.watch:
+    parser.error("--export 和 --watch 不能一起用 / --export and --watch do not go together: export once, without --watch")
 if args.cpu:
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # must happen before TensorFlow starts
 
@@ -59,6 +67,7 @@ import numpy as np  # noqa: E402
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 # Reading 07's network and checkpoints, and the TTA views: shared with 10_web_app.py.
@@ -142,7 +151,8 @@ if not args.watch:
              f"{train_dir / 'ckpt-600'}, with a ckpt-600.index file beside it)")
     if path is None:
         fail(f"还没有检查点，请先运行 07 / no checkpoint in {train_dir} yet: run 07_cifar10_train.py first (or pass --train-dir)")
-    evaluate(*prepare(), path)
+    prepared = prepare()
+    evaluate(*prepared, path)
 else:  # --watch: evaluate each new checkpoint while 07 trains
     print(f"每 {args.interval:g} 秒查看一次 {train_dir}（Ctrl-C 停止）/ "
           f"watching {train_dir} every {args.interval:g} s (Ctrl-C to stop)", flush=True)
@@ -159,3 +169,45 @@ else:  # --watch: evaluate each new checkpoint while 07 trains
     except KeyboardInterrupt:
         print("已停止 / stopped (Ctrl-C)")
         raise SystemExit(130)
+
+
+# %% 4. 带走模型 / Take the model home (--export): Keras's own layers, then SavedModel and LiteRT
+def plain_keras_copy(model):
+    """The same network in float32 with Keras's own BatchNormalization(scale=False) in place of 07's
+    ShiftOnlyBatchNorm (the same arithmetic; 07 keeps its own layer, 10% faster to train): it
+    loads with plain Keras, without this repository."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        layer["config"]["dtype"] = "float32"  # (a run in bfloat16 keeps its float32 weights)
+        if layer["class_name"] == "ShiftOnlyBatchNorm":
+            layer.update(module="keras.layers", class_name="BatchNormalization", registered_name=None)
+            layer["config"].update(center=True, scale=False)
+    copy = model.__class__.from_config(config)
+    copy.set_weights(model.get_weights())  # the same order: shift (beta), moving mean, moving variance
+    return copy
+
+
+if args.export:
+    model, test_images, test_labels, _ = prepared
+    if (train_dir / "normalization.json").is_file():
+        fail(f"{train_dir} 是旧版 07 的训练（在模型外缩放像素）/ is a run of an older 07 (pixels scaled outside "
+             f"the model): --export needs a newer run: python 07_cifar10_train.py --fresh")
+    export_dir = out / "cifar10_export"
+    pixels = keras.Input((32, 32, 3), name="pixels")  # 0-255, RGB: what a photo has
+    app_model = keras.Model(pixels, keras.layers.Softmax(name="probabilities")(plain_keras_copy(model)(pixels)))
+    common.save_keras_model(app_model, out / "cifar10_model.keras")
+    from common.export import export_for_apps, litert_predict
+    calibration = common.read_cifar10_bin(common.cifar10_files(args.data_dir)["train"][:1])[0][:500]
+    files = export_for_apps(app_model, export_dir, "cifar10", calibration=calibration.astype(np.float32))
+    x = test_images.astype(np.float32)
+    accuracies = {"cifar10_model.keras": float((app_model.predict(x, batch_size=500, verbose=0).argmax(1) == test_labels).mean())}
+    accuracies.update({name: float((litert_predict(tflite, x).argmax(1) == test_labels).mean()) for name, tflite in files.items()})
+    print(f"导出 / exported: {out / 'cifar10_model.keras'}（只用 Keras 自带的层 / Keras's own layers only）, "
+          f"{export_dir}/saved_model/cifar10/1/, LiteRT files\n"
+          f"  只看原图（不做测试时增强）的准确率 / accuracy on the image alone (no TTA), {len(x):,} 张 / images:")
+    sizes = {"cifar10_model.keras": (out / "cifar10_model.keras").stat().st_size / 1024,
+             **{name: len(tflite) / 1024 for name, tflite in files.items()}}
+    for name, accuracy in accuracies.items():
+        print(f"  {name}：{sizes[name]:,.0f} KB，准确率 / accuracy {accuracy:.4f}")
+    common.save_results("08_cifar10_export", out, test_images=len(x),
+                        **{name: dict(kb=sizes[name], accuracy=accuracies[name]) for name in accuracies})

@@ -1,13 +1,14 @@
 """10 · 网页应用 / The trained models in a local web page: draw a digit, name a photo, write a poem
 
 What it shows
-  How an application uses a model: this small server loads what 04, 07 and 09 trained, once,
+  How an application uses a model: this small server loads what 04, 05, 07 and 09 trained, once,
   and answers a JSON API; the page (web/index.html, web/app.js) only sends what you draw or
   upload and shows the answer. Everything runs on this computer; the page needs no internet.
   A part whose model is not trained yet says which command trains it; the rest works.
     POST /api/digit   a PNG/JPG → the 28×28 picture the model saw, ten probabilities (04's model)
     POST /api/photo   a PNG/JPG → CIFAR-10's top 3 in Chinese and English (07's model, 08's TTA)
     POST /api/poem    {"form": 5, "lines": 4, "start": "春", ...} → a poem (09's model)
+    POST /api/membership  {"hour": 21, "ip1": 58, ...} → each class's probability (05's model)
     GET  /api/status  which models are loaded; for a missing one, the command that trains it
 
 Run / 运行
@@ -50,6 +51,8 @@ parser.add_argument("--cifar-train-dir", type=Path, help="07 的 --train-dir（�
                                                          "the --train-dir of 07 (default: outputs/cifar10_train)")
 parser.add_argument("--poem-train-dir", type=Path, help="09 的 --train-dir（默认 outputs/poem_rnn）/ "
                                                         "the --train-dir of 09 (default: outputs/poem_rnn)")
+parser.add_argument("--membership-model", type=Path, help="05 保存的模型（默认 outputs/05_membership.keras；"
+                    "--csv 训练的也行）/ the model 05 saved (default: outputs/05_membership.keras; one trained with --csv too)")
 parser.add_argument("--tta", choices=["none", "flip", "flip-shift"], default="flip-shift",
                     help="照片的测试时增强，同 08：1、2 或 6 个视角 / photos' test-time augmentation, as 08: 1, 2 or 6 views")
 args = common.parse_args(parser)
@@ -66,15 +69,15 @@ ALLOWED_HOSTS = {"127.0.0.1", "localhost", "[::1]", args.host.lower(), *(name.lo
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 import common.layers  # noqa: E402,F401  (registers the layers saved models refer to: an older 04's SpaceToDepth, 09's HeadTailOutput)
-from common import fail  # noqa: E402
+from common import fail, load_keras_model  # noqa: E402
 from common.cifar10_model import CLASSES_ZH, average_over_views, read_network, restore, scaled_as_trained  # noqa: E402
 from common.digits import open_picture, prepare_digit  # noqa: E402
+from common.membership import load_model as load_membership_model  # noqa: E402
 from common.poem_writer import choose_character, load_exported_model, show, start_characters, write_poems  # noqa: E402
 from common.poems import to_simplified_converter  # noqa: E402
 
@@ -83,18 +86,15 @@ from common.poems import to_simplified_converter  # noqa: E402
 # Each part, the command that trains its model, and how long that takes on a 2-core CPU.
 PARTS = {"digit": ("04 数字 / digit model", "python 04_mnist_cnn.py", "约 1 分钟", "about 1 min"),
          "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 12–40 分钟", "12-40 min"),
-         "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 25–50 分钟", "25-50 min")}
+         "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 25–50 分钟", "25-50 min"),
+         "membership": ("05 会员预测 / membership model", "python 05_membership.py", "约 10 秒", "about 10 s")}
 
 
 def load_digit_model(path):
     """04's network (28×28×1 in [0, 1] → ten logits) as a tf.function, or None before 04 has run."""
     if not path.is_file():
         return None
-    try:
-        network = keras.models.load_model(path)
-    except Exception as error:  # zero bytes, cut short, another program's file: all say the same
-        fail(f"保存的模型已损坏 / the saved model {path} is damaged ({type(error).__name__}): "
-             f"train it again with python 04_mnist_cnn.py --retrain")
+    network = load_keras_model(path, "用 python 04_mnist_cnn.py --retrain 重新训练 / train it again with python 04_mnist_cnn.py --retrain")
     # tf.function: the network as one TensorFlow graph, a call many times faster than layer by layer.
     model = tf.function(network)
     model(np.zeros((1, 28, 28, 1), np.float32))  # the first call builds the graph: now, not on a visitor's time
@@ -131,6 +131,14 @@ def load_poem_writer(train_dir):
     return model, vocab, config, to_simplified_converter()
 
 
+def load_membership(path):
+    """05's model (normalization inside) and its feature list; None before 05 has run. A model
+    saved by an older 05 (weights in a JSON) switches the part off with what to do."""
+    if not (path.exists() or path.with_name("05_membership_model.json").exists()):
+        return None
+    return load_membership_model(path)
+
+
 def load(part, loader, where):
     """(the part's model or None, what /api/status says about it)."""
     title, command, zh, en = PARTS[part]
@@ -150,6 +158,10 @@ digit_model, STATUS["digit"] = load("digit", load_digit_model, args.mnist_model 
 cifar_train_dir = args.cifar_train_dir or OUTPUTS / "cifar10_train"
 photo_model, STATUS["photo"] = load("photo", load_photo_model, cifar_train_dir)
 poem_writer, STATUS["poem"] = load("poem", load_poem_writer, args.poem_train_dir or OUTPUTS / "poem_rnn")
+membership_path = args.membership_model or OUTPUTS / "05_membership.keras"
+membership, STATUS["membership"] = load("membership", load_membership, membership_path)
+if membership is not None:  # the page builds its form from these: names, ranges, classes
+    STATUS["membership"].update(features=membership[1]["features"], classes=membership[1]["classes"])
 
 
 # %% 2. 页面发来的东西 / What the page sends: a picture's bytes, or a small JSON form.
@@ -192,6 +204,25 @@ def read_poem_request(body):
     return request
 
 
+def read_membership_request(features, body):
+    """{"feature name": number, ...} with every feature the model was trained on → one row, in order."""
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):
+        raise ValueError("请求不是 JSON / the request is not JSON") from None
+    names = [feature["name"] for feature in features]
+    if not isinstance(request, dict):
+        raise ValueError(f"请求应是一个对象 / the request must be an object: {{{', '.join(names)}}}")
+    missing, unknown = [n for n in names if n not in request], [n for n in request if n not in names]
+    if missing or unknown:
+        raise ValueError(f"缺少特征 / missing features: {', '.join(missing) or '-'}; 不认识的 / unknown: "
+                         f"{', '.join(unknown) or '-'} (the model takes: {', '.join(names)})")
+    bad = [n for n in names if type(request[n]) not in (int, float) or not np.isfinite(request[n])]
+    if bad:
+        raise ValueError(f"这些特征要是数字 / these features must be numbers: {', '.join(bad)}")
+    return np.array([[request[n] for n in names]], np.float32)
+
+
 # %% 3. 预测 / Predict: the model's answer (one call at a time per model: requests come on many threads)
 def predict_digit(model, lock, digit):
     with lock:
@@ -209,6 +240,14 @@ def predict_photo(model, lock, pixels, train_dir, tta):
     return {"top3": [{"class": common.CIFAR10_CLASSES[i], "zh": CLASSES_ZH[common.CIFAR10_CLASSES[i]],
                       "probability": round(float(probabilities[i]), 4)} for i in top3],
             "input": pixels.astype(int).tolist(), "tta": tta}  # 32 rows of 32 RGB pixels
+
+
+def predict_membership(loaded, lock, row):
+    model, info = loaded
+    with lock:
+        probabilities = model(row)[0].numpy()  # the normalization is inside the model (05)
+    return {"predicted": info["classes"][int(probabilities.argmax())],
+            "probabilities": [{"class": c, "probability": round(float(p), 4)} for c, p in zip(info["classes"], probabilities)]}
 
 
 def write_poem(writer, lock, request):
@@ -235,6 +274,8 @@ ANSWERS = {  # address → (what the page sends → the model's input, that inpu
     "/api/digit": ("digit", read_digit, ready(predict_digit, digit_model)),
     "/api/photo": ("photo", read_photo, ready(predict_photo, photo_model, train_dir=cifar_train_dir, tta=args.tta)),
     "/api/poem": ("poem", read_poem_request, ready(write_poem, poem_writer)),
+    "/api/membership": ("membership", functools.partial(read_membership_request, membership and membership[1]["features"]),
+                        ready(predict_membership, membership)),
 }
 PAGE = {f"/{name}": ((common.SCRIPTS_DIR / "web" / name).read_bytes(), kind) for name, kind in
         [("index.html", "text/html"), ("app.js", "text/javascript"), ("style.css", "text/css")]}

@@ -75,6 +75,20 @@ def write_poem(driver, start):
     return driver.find_element(By.ID, "poem-text").text
 
 
+def predict_membership(driver, checked=()):
+    """Tick the named yes/no fields of the membership form, press Predict; the lines the page shows."""
+    from selenium.webdriver.common.by import By
+    wait_for(driver, "document.querySelectorAll('#membership-fields input').length")
+    for name in checked:
+        box = driver.find_element(By.CSS_SELECTOR, f"#membership-fields input[name='{name}']")
+        if not box.is_selected():
+            box.click()
+    driver.find_element(By.CSS_SELECTOR, "#membership-form button").click()
+    wait_for(driver, "document.querySelectorAll('#membership-classes li').length")
+    return [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#membership-classes li")] + [
+        driver.find_element(By.ID, "membership-answer").text]
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000/", help="the running app")
@@ -90,6 +104,8 @@ if __name__ == "__main__":
             print(upload_photo(driver, args.photo))
         if args.poem:
             print(write_poem(driver, args.poem))
+        if driver.execute_script("return document.querySelectorAll('#membership-fields input').length"):
+            print(predict_membership(driver, checked=["gift_vip"]))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(args.out)
         print(f"saved {args.out}")

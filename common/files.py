@@ -105,6 +105,15 @@ def save_keras_model(model, path):
     return Path(path)
 
 
+def load_keras_model(path, how_to_fix):
+    """keras.models.load_model(path), or one clear message that says how to make the file again."""
+    import keras
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # zero bytes, cut short, another program's file: all say the same
+        raise UserError(f"保存的模型已损坏 / the saved model {path} is damaged ({type(error).__name__}); {how_to_fix}") from None
+
+
 _LOCK_BUSY = {errno.EAGAIN, errno.EACCES, errno.EDEADLK, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 
 

@@ -1,4 +1,5 @@
-"""The stand-in for the article's private activity logs (05), and scoring new rows with 05's model.
+"""The stand-in for the article's private activity logs (05), and reading 05's saved model
+(05 --predict, 10's membership part).
 
 The article's data is private, so a documented generator writes a stand-in with a known hidden
 model. Knowing its own probabilities, it also gives the Bayes-optimal accuracy: the best any
@@ -12,8 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import fail
-from .files import atomic_open, write_text
-from .normalize import normalize_apply
+from .files import atomic_open, load_keras_model, write_text
 from .paths import cache_dir
 from .tables import column_values, numeric_columns, read_csv, rows_without_missing
 
@@ -122,79 +122,106 @@ def membership_table(header, rows, path):
     return table
 
 
-def article_features(table, raw=False):
-    """文章 五: the 11 features in [0, 1]; or, with raw=True, the unscaled values."""
+def article_inputs(table, raw=False):
+    """文章 五: (values, names, divisors): the columns 05's model takes, and what to divide each by
+    to get the article's 11 features in [0, 1]; with raw=True, the unscaled Unix time and IP
+    number the article first fed in (divisors 1), which produced its NaN."""
     flags = [table[name] for name in FLAG_NAMES]
-    if raw:  # what the article first fed in, and what produced its NaN
-        return np.stack([table["join_time"], table["ip_int"], table["platform_ios"], *flags], axis=1), \
-            ["join_time", "ip_int", "platform_ios", *FLAG_NAMES]
-    hour = (table["join_time"].astype(np.int64) % 86400) // 3600
-    columns = [hour / 24] + [table[f"ip{k}"] / 255 for k in range(1, 5)] + [table["platform_ios"]] + flags
-    names = ["hour/24", "ip1/255", "ip2/255", "ip3/255", "ip4/255", "platform_ios", *FLAG_NAMES]
-    return np.stack(columns, axis=1), names
+    if raw:
+        columns, names = [table["join_time"], table["ip_int"], table["platform_ios"], *flags], ["join_time", "ip_int"]
+        divisors = [1.0] * len(columns)
+    else:
+        hour = (table["join_time"].astype(np.int64) % 86400) // 3600
+        columns = [hour] + [table[f"ip{k}"] for k in range(1, 5)] + [table["platform_ios"], *flags]
+        names = ["hour", "ip1", "ip2", "ip3", "ip4"]
+        divisors = [24.0] + [255.0] * 4 + [1.0] * (1 + len(flags))
+    return np.stack(columns, axis=1).astype(np.float64), names + ["platform_ios", *FLAG_NAMES], np.array(divisors)
 
 
 # ---------------------------------------------------------------- 05's saved model
-def named_weights(weights):
-    """{"W": ..., "b": ...} (softmax) or {"W1", "b1", "W2", "b2"} (MLP) as arrays; older files
-    stored a plain list of 2 or 4 arrays."""
-    if isinstance(weights, list):
-        names = ["W", "b"] if len(weights) == 2 else ["W1", "b1", "W2", "b2"]
-        weights = dict(zip(names, weights, strict=True))
-    return {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
+# How the page (10) names the generated data's columns: Chinese first, English beside it.
+FEATURE_LABELS = {"hour": "加入的钟点 / hour of joining (0-23)", "platform_ios": "iOS 手机 / on iOS",
+                  **{f"ip{k}": f"IP 第 {k} 段 / IP part {k}" for k in range(1, 5)},
+                  "gift_vip": "领了会员礼包 / claimed the VIP gift", "gift_ticket": "领了票券 / claimed a ticket",
+                  "gift_snack": "领了零食 / claimed a snack", "share": "分享过 / shared", "lottery": "抽过奖 / played the lottery",
+                  "join_time": "加入时间（Unix 秒） / join time (Unix seconds)", "ip_int": "IP（一个整数） / IP as one integer"}
 
 
-def predict_proba(weights, x):
-    """softmax(x·W + b) in NumPy, or through the MLP's hidden ReLU layer first."""
-    x = np.asarray(x, dtype=np.float64)
-    if "W1" in weights:
-        x = np.maximum(x @ weights["W1"] + weights["b1"], 0)
-        logits = x @ weights["W2"] + weights["b2"]
-    else:
-        logits = x @ weights["W"] + weights["b"]
-    logits -= logits.max(axis=1, keepdims=True)
-    e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
+def feature_file(model_path):
+    """05_membership.keras → 05_membership_features.json: what the model's input columns are."""
+    return Path(model_path).with_name(Path(model_path).stem + "_features.json")
 
 
-def score_csv(bundle_path, path, dropna=False):
-    """05 --predict: add p_<class> columns to a CSV with the saved model; returns the output path."""
-    if not bundle_path.is_file():
-        fail(f"还没有保存的模型 / no saved model at {bundle_path}; train first (run without --predict)")
+def describe_inputs(names, x):
+    """Each input column's name, range, middle value and whether it only takes whole numbers
+    (for a form: 10's membership part), from the training rows."""
+    return [{"name": name, "label": FEATURE_LABELS.get(name, name), "min": float(column.min()), "max": float(column.max()), "median": float(np.median(column)),
+             "integer": bool(np.all(column == np.round(column)))} for name, column in zip(names, x.T)]
+
+
+def read_features(model_path):
+    """The feature list saved beside 05's model, checked; one clear message if it is missing or damaged."""
+    path = feature_file(model_path)
     try:
-        bundle = json.loads(bundle_path.read_text(encoding="utf-8"))
-        bundle["weights"] = named_weights(bundle["weights"])
-        bundle["input_columns"], bundle["normalization"]["kind"]  # noqa: B018
-    except (ValueError, KeyError, TypeError, IndexError) as error:
-        fail(f"保存的模型已损坏 / the saved model {bundle_path} is damaged ({type(error).__name__}); "
-             f"train again (run without --predict)")
+        info = json.loads(path.read_text(encoding="utf-8"))
+        for feature in info["features"]:
+            float(feature["min"]), float(feature["max"]), str(feature["name"])  # noqa: B018
+        len(info["classes"]), info["source"], info["input_columns"]  # noqa: B018
+    except FileNotFoundError:
+        fail(f"缺少模型的特征列表 / {path} is missing (05 saves it beside {Path(model_path).name}); "
+             f"run python 05_membership.py again")
+    except (ValueError, KeyError, TypeError) as error:
+        fail(f"特征列表已损坏 / {path} is damaged ({type(error).__name__}); run python 05_membership.py again")
+    return info
+
+
+def load_model(model_path):
+    """05's Keras model and its feature list; a model saved by an older 05 (weights in a JSON) is
+    refused with what to do."""
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        older = model_path.with_name("05_membership_model.json")
+        if older.is_file():
+            fail(f"{older} 是旧版 05 保存的模型（权重存在 JSON 里），现在的 05 保存为 Keras 模型；"
+                 f"请重新运行 python 05_membership.py（几秒钟） / {older} was saved by an older 05 (weights in a JSON); "
+                 f"05 now saves a Keras model: run python 05_membership.py again (a few seconds)")
+        fail(f"还没有保存的模型 / no saved model at {model_path}; train first (run without --predict)")
+    info = read_features(model_path)
+    model = load_keras_model(model_path, "请重新运行 python 05_membership.py / run python 05_membership.py again")
+    if model.input_shape[-1] != len(info["features"]) or model.output_shape[-1] != len(info["classes"]):
+        fail(f"{model_path} 和它的特征列表 {feature_file(model_path).name} 对不上 / does not match its feature list "
+             f"({model.input_shape[-1]} inputs, {len(info['features'])} features); run python 05_membership.py again")
+    return model, info
+
+
+def score_csv(model_path, path, dropna=False):
+    """05 --predict: add p_<class> columns to a CSV with the saved model; returns the output path."""
+    model, info = load_model(model_path)
     header, rows = read_csv(path)
-    missing = [c for c in bundle["input_columns"] if c not in header]
+    missing = [c for c in info["input_columns"] if c not in header]
     if missing:
         fail(f"列和保存的模型不一致 / {path} does not match the saved model's columns: missing {', '.join(missing)} "
-             f"(the model was trained on: {', '.join(bundle['input_columns'])})")
-    extra = [c for c in header if c not in bundle["input_columns"]]
+             f"(the model was trained on: {', '.join(info['input_columns'])})")
+    extra = [c for c in header if c not in info["input_columns"]]
     if extra:
         print(f"注意：模型不用的列原样复制到输出 / note: columns not used by the model are copied through: "
               f"{', '.join(extra)}")
     # The same missing-value rule as in training: refuse, or with --dropna skip those rows
     # (they are copied to the output with empty probabilities, so row numbers still line up).
-    if bundle["source"] == "generated":
-        kept, _ = rows_without_missing(header, rows, bundle["input_columns"], path, dropna)
-        x, _ = article_features(membership_table(header, [rows[i] for i in kept], path),
-                                raw=bundle["raw_features"])
+    if info["source"] == "generated":
+        kept, _ = rows_without_missing(header, rows, info["input_columns"], path, dropna)
+        x, _, _ = article_inputs(membership_table(header, [rows[i] for i in kept], path), raw=info["raw_features"])
     else:
-        x, kept = numeric_columns(header, rows, bundle["input_columns"], path, dropna=dropna)
-    x = normalize_apply(bundle["normalization"], x)
-    probabilities = dict(zip(kept, predict_proba(bundle["weights"], x)))
+        x, kept = numeric_columns(header, rows, info["input_columns"], path, dropna=dropna)
+    probabilities = dict(zip(kept, model.predict(x.astype(np.float32), verbose=0) if len(kept) else []))
     target = Path(path).with_suffix(".predictions.csv")
     with atomic_open(target, encoding="utf-8-sig", newline="") as f:  # -sig: Excel reads UTF-8
         writer = csv.writer(f)
-        writer.writerow(header + [f"p_{c}" for c in bundle["classes"]] + ["predicted"])
+        writer.writerow(header + [f"p_{c}" for c in info["classes"]] + ["predicted"])
         for i, row in enumerate(rows):
             p = probabilities.get(i)
-            writer.writerow(row + ([f"{v:.6f}" for v in p] + [bundle["classes"][int(np.argmax(p))]] if p is not None
-                                   else [""] * (len(bundle["classes"]) + 1)))
+            writer.writerow(row + ([f"{v:.6f}" for v in p] + [info["classes"][int(np.argmax(p))]] if p is not None
+                                   else [""] * (len(info["classes"]) + 1)))
     blank = len(rows) - len(kept)
     skipped_zh = f"（{blank} 行有缺失值，概率留空）" if blank else ""
     skipped = f" ({blank} with missing values left blank)" if blank else ""

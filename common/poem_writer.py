@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from . import checkpoints
 from .errors import fail
+from .files import load_keras_model, save_keras_model
 from .poems import (BOS, EOS, PUNCTUATION, SPECIALS, UNK, bigram_baseline, encode, even_lines_rhyme,
                     first_line_rhymes, inline_repeat, quatrain_lines, repeated_rhyme, rhyme_table,
                     simplified_to_vocab, vocab_fingerprint)
@@ -86,7 +87,6 @@ def export_model(model, train_dir, only_if_stale=False):
     The two-level softmax (HeadTailOutput) becomes Dense, Add, Concatenate and log_softmax layers:
     log p = log_softmax([head scores, rare score + log_softmax(tail scores)]) is exactly the
     layer's head/tail split (the "rare" entry's share is spread over the rare characters)."""
-    from .files import save_keras_model
     path, latest = Path(train_dir) / EXPORT_FILE, tf.train.latest_checkpoint(str(train_dir))
     if only_if_stale and path.exists() and latest and path.stat().st_mtime >= Path(latest + ".index").stat().st_mtime:
         return
@@ -129,11 +129,8 @@ def load_exported_model(train_dir):
         return None
     config, vocab = read_config(train_dir), read_vocab(train_dir)
     from . import layers  # noqa: F401  (registers HeadTailOutput: models exported before 2026-12-04 use it)
-    try:
-        model = keras.models.load_model(train_dir / EXPORT_FILE)
-    except Exception as error:  # zero bytes, cut short, another program's file: all say the same
-        fail(f"{train_dir / EXPORT_FILE} 已损坏 / is damaged ({type(error).__name__}); run "
-             f"python 09_poem_rnn.py --generate 1 --train-dir {train_dir} to write it again")
+    model = load_keras_model(train_dir / EXPORT_FILE, f"用 python 09_poem_rnn.py --generate 1 --train-dir {train_dir} 重新写出 / "
+                             f"run python 09_poem_rnn.py --generate 1 --train-dir {train_dir} to write it again")
     return model, vocab, config
 
 

@@ -80,6 +80,23 @@ def run_outside_repo(code, *args, cwd):
     return result.stdout
 
 
+# A reader's own program, for run_outside_repo: the probabilities of the batch in x.npy from each
+# format a script exports. Arguments: the .keras, the SavedModel folder, its input's name, the .tflite.
+PREDICT_WITH_EACH_FORMAT = """\
+import json, sys, numpy as np, keras, tensorflow as tf
+x = np.load('x.npy')
+from_keras = keras.models.load_model(sys.argv[1]).predict(x, verbose=0)
+served = tf.saved_model.load(sys.argv[2]).signatures['serving_default'](**{sys.argv[3]: tf.constant(x)})['output_0']
+lite = tf.lite.Interpreter(model_path=sys.argv[4])
+lite.resize_tensor_input(lite.get_input_details()[0]['index'], x.shape)
+lite.allocate_tensors()
+lite.set_tensor(lite.get_input_details()[0]['index'], x)
+lite.invoke()
+from_lite = lite.get_tensor(lite.get_output_details()[0]['index'])
+print(json.dumps([from_keras.tolist(), served.numpy().tolist(), from_lite.tolist()]))
+"""
+
+
 def write_idx_gz(path, array, magic):
     array = np.asarray(array, dtype=np.uint8)
     header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
@@ -251,3 +268,14 @@ def poem_model(tmp_path_factory):
                         "--out-dir", root / "out", env=C_LOCALE)
     assert result.returncode == 0, result.stderr[-3000:]
     return data, train_dir, result
+
+
+@pytest.fixture(scope="session")
+def membership_run(tmp_path_factory):
+    """05 on its generated stand-in (1,500 rows, 5 epochs), with --export: (its folder, the run).
+    The stand-in CSV goes to the folder's cache/ (common/paths.py), the model to out/."""
+    folder = tmp_path_factory.mktemp("membership")
+    result = run_script("05_membership.py", "--out-dir", folder / "out", "--rows", 1500, "--epochs", 5, "--export",
+                        env={"TFDEMOS_CACHE_DIR": str(folder / "cache")})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return folder, result

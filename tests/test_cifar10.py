@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+import common
+
 from conftest import CIFAR_TINY as TINY
-from conftest import LIBRARY_NOISE, ROOT, copy_of, run_script
+from conftest import LIBRARY_NOISE, PREDICT_WITH_EACH_FORMAT, ROOT, copy_of, run_outside_repo, run_script
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +181,43 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path, spa
     assert sorted(p.name for p in tmp_path.glob("ckpt-*.index")) == ["ckpt-1.index"]
     result = evaluate(cifar, tmp_path)
     assert result.returncode == 0 and "第 1 步 / step 1: 准确率 / accuracy" in result.stdout
+
+
+@pytest.mark.slow
+def test_08_exports_a_plain_keras_model_a_saved_model_and_litert_files(cifar, cifar_run, tmp_path):
+    """08 --export: 07's network with Keras's own BatchNormalization (the same numbers as its
+    ShiftOnlyBatchNorm, in float32), taking pixels 0-255 and answering probabilities; loaded with
+    its SavedModel and LiteRT files by a Python that cannot see this repository."""
+    import keras
+    import numpy as np
+    from common.cifar10_model import read_network, restore
+    import tensorflow as tf
+    result = evaluate(cifar, cifar_run[2], "--export", "--tta", "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = cifar[1] / "out"
+    results = json.loads((out / "08_cifar10_export.json").read_text(encoding="utf-8"))
+    int8 = results["cifar10_int8.tflite"]
+    assert int8["kb"] < results["cifar10.tflite"]["kb"] / 2 and 0 <= int8["accuracy"] <= 1
+    assert f"cifar10_int8.tflite：{int8['kb']:,.0f} KB，准确率 / accuracy {int8['accuracy']:.4f}" in result.stdout
+    images, _ = common.read_cifar10_bin(common.cifar10_files(cifar[0])["test"])
+    np.save(tmp_path / "x.npy", images[:20].astype(np.float32))
+    export = out / "cifar10_export"
+    fresh = run_outside_repo(PREDICT_WITH_EACH_FORMAT, out / "cifar10_model.keras",
+                             export / "saved_model" / "cifar10" / "1", "pixels", export / "cifar10.tflite", cwd=tmp_path)
+    from_keras, served, lite = (np.array(p) for p in json.loads(fresh.splitlines()[-1]))
+    # 07's own network, its ShiftOnlyBatchNorm kept, in float32: the same probabilities
+    original = read_network(cifar_run[2])
+    config = original.get_config()
+    for layer in config["layers"]:
+        layer["config"]["dtype"] = "float32"
+    original = keras.Model.from_config(config)
+    restore(original, tf.train.latest_checkpoint(str(cifar_run[2])))
+    expected = tf.nn.softmax(original(np.load(tmp_path / "x.npy"))).numpy()
+    for probabilities in (from_keras, served, lite):
+        np.testing.assert_allclose(probabilities, expected, atol=1e-4)
+    assert not [p for p in export.rglob(".*")]  # no temporary folder or file left
+    watch = evaluate(cifar, cifar_run[2], "--export", "--watch")
+    assert watch.returncode == 2 and "--export and --watch" in watch.stderr
 
 
 @pytest.mark.slow

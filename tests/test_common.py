@@ -181,26 +181,6 @@ def test_tang_poems_loader_reads_utf8(tmp_path):
     assert len(poems) == 58 and poems[0]["author"] == "李白"
 
 
-# ---------------------------------------------------------------- normalization
-def test_minmax_and_zscore_constant_column_and_new_data():
-    train = np.array([[0.0, 5.0, 10.0], [10.0, 5.0, 30.0]])
-    new = np.array([[5.0, 5.0, 20.0], [20.0, 7.0, 10.0]])
-    mm = common.minmax_fit(train)
-    scaled = common.normalize_apply(mm, new)
-    assert np.all(np.isfinite(scaled))
-    np.testing.assert_allclose(scaled, [[0.5, 0.0, 0.5], [2.0, 2.0, 0.0]])
-    z = common.zscore_fit(train)
-    np.testing.assert_allclose(common.normalize_apply(z, train), [[-1, 0, -1], [1, 0, 1]])
-    assert np.all(np.isfinite(common.normalize_apply(z, new)))
-    json.dumps(mm), json.dumps(z)  # parameters can be saved with a model
-
-
-def test_params_roundtrip(tmp_path):
-    params = common.zscore_fit(np.random.rand(20, 3))
-    common.save_params(params, tmp_path / "p.json")
-    assert common.load_params(tmp_path / "p.json") == params
-
-
 # ---------------------------------------------------------------- augmentation (04)
 def test_random_shift_moves_each_image_on_its_own_by_at_most_max_pixels():
     import tensorflow as tf

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import run_script
+from conftest import PREDICT_WITH_EACH_FORMAT, run_outside_repo, run_script
 
 QUICK = ["--rows", 1500, "--epochs", 5]
 
@@ -18,12 +18,9 @@ def run05(tmp_path, *args):
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    """05 on its generated stand-in (QUICK), once for this file: (its folder, the run)."""
-    folder = tmp_path_factory.mktemp("generated")
-    result = run05(folder, *QUICK)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return folder, result
+def generated(membership_run):
+    """05 on its generated stand-in (QUICK, conftest.py), once per test run: (its folder, the run)."""
+    return membership_run
 
 
 def test_generator_is_deterministic_and_default_pipeline_runs(generated, tmp_path, monkeypatch):
@@ -42,7 +39,10 @@ def test_generator_is_deterministic_and_default_pipeline_runs(generated, tmp_pat
     assert f"贝叶斯最优准确率 / Bayes-optimal accuracy: {bayes:.4f}\n" in out
     assert 0.83 <= bayes <= 0.93  # the generator's own ceiling, on 1,000 test rows
     assert accuracy >= 0.75  # 5 epochs on 500 rows: learned something beyond the 70% majority
-    assert (first_dir / "out" / "05_membership_model.json").exists()
+    assert (first_dir / "out" / "05_membership.keras").exists()
+    features = json.loads((first_dir / "out" / "05_membership_features.json").read_text(encoding="utf-8"))
+    assert [f["name"] for f in features["features"]][:3] == ["hour", "ip1", "ip2"]  # raw columns: scaling inside
+    assert features["features"][0]["max"] == 23 and features["features"][0]["integer"] is True
 
 
 def test_raw_features_hit_the_nan_guard(tmp_path):
@@ -83,7 +83,7 @@ def own_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("own")
     data = _own_data(folder / "mine.csv")
     result = run_script("05_membership.py", "--csv", data, "--label", "status", "--features",
-                        "visits,minutes", "--out-dir", folder / "out", "--epochs", 30)
+                        "visits,minutes", "--out-dir", folder / "out", "--epochs", 30, "--export")
     assert result.returncode == 0, result.stderr[-2000:]
     return data, folder / "out", result
 
@@ -111,6 +111,50 @@ def test_own_csv_training_and_predict_roundtrip(own_model):
 
 
 @pytest.mark.slow
+def test_own_model_and_its_exports_load_without_this_repository(own_model, tmp_path):
+    """The .keras (normalization inside), the SavedModel and the .tflite, loaded by a Python that
+    cannot see this repository, take raw CSV values and give the probabilities 05 wrote."""
+    data, out, result = own_model
+    with open(out / "05_membership_test_predictions.csv", encoding="utf-8-sig") as f:
+        at_training = list(csv.DictReader(f))
+    with open(data, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    features = json.loads((out / "05_membership_features.json").read_text(encoding="utf-8"))
+    assert [f["name"] for f in features["features"]] == ["visits", "minutes"]
+    x = [[float(rows[int(r["id"]) - 2][name]) for name in ("visits", "minutes")] for r in at_training]
+    np.save(tmp_path / "x.npy", np.array(x, np.float32))
+    expected = np.array([[float(r[f"p_{c}"]) for c in features["classes"]] for r in at_training])
+    export = out / "05_membership_export"
+    fresh = run_outside_repo(PREDICT_WITH_EACH_FORMAT, out / "05_membership.keras",
+                             export / "saved_model" / "membership" / "1", "features", export / "membership.tflite", cwd=tmp_path)
+    for probabilities in json.loads(fresh.splitlines()[-1]):
+        np.testing.assert_allclose(probabilities, expected, atol=1e-4)  # (the CSV has 6 decimals)
+    assert "LiteRT vs Keras, largest difference in probability" in result.stdout
+    assert not [p for p in export.rglob(".*")]  # no temporary folder or file left
+
+
+def test_predict_refuses_an_older_05s_json_model_and_a_damaged_feature_list(own_model, tmp_path):
+    data, out, _ = own_model
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "05_membership_model.json").write_text('{"weights": {"W": [[0, 0]], "b": [0, 0]}}', encoding="utf-8")
+    refused = run_script("05_membership.py", "--predict", data, "--out-dir", older)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "旧版 05" in refused.stderr and "run python 05_membership.py again" in refused.stderr
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "05_membership.keras").write_bytes((out / "05_membership.keras").read_bytes())
+    (damaged / "05_membership_features.json").write_text('{"features": [{"name": "visits"}]}', encoding="utf-8")
+    refused = run_script("05_membership.py", "--predict", data, "--out-dir", damaged)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "特征列表已损坏" in refused.stderr and "is damaged (KeyError)" in refused.stderr
+    (damaged / "05_membership.keras").write_bytes(b"not a model")
+    (damaged / "05_membership_features.json").write_bytes((out / "05_membership_features.json").read_bytes())
+    refused = run_script("05_membership.py", "--predict", data, "--out-dir", damaged)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "保存的模型已损坏" in refused.stderr
+
+
 def test_chinese_column_names_under_a_non_utf8_locale(tmp_path):
     rows = [[i % 17, f"u{i}", "是" if i % 17 > 8 else "否"] for i in range(120)]
     data = _write_csv(tmp_path / "会员.csv", ["访问次数", "name", "是否会员"], rows)

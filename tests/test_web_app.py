@@ -103,10 +103,10 @@ def picture(kind="seven", size=(280, 280), form="PNG"):
 
 
 @pytest.fixture(scope="module")
-def models(mnist_cnn, cifar_run, poem_model):
-    """The tiny models 04, 07 and 09 trained once per test run (conftest.py), as 10's flags."""
+def models(mnist_cnn, cifar_run, poem_model, membership_run):
+    """The tiny models 04, 05, 07 and 09 trained once per test run (conftest.py), as 10's flags."""
     return ["--mnist-model", mnist_cnn[1] / "04_mnist_cnn.keras", "--cifar-train-dir", cifar_run[2],
-            "--poem-train-dir", poem_model[1]]
+            "--poem-train-dir", poem_model[1], "--membership-model", membership_run[0] / "out" / "05_membership.keras"]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_help_is_bilingual_and_needs_no_tensorflow(tmp_path):
 
 def test_status_page_and_fixed_files(app):
     code, status = call(app.url + "api/status")
-    assert code == 200 and all(status[part]["ready"] for part in ("digit", "photo", "poem")), status
+    assert code == 200 and all(status[part]["ready"] for part in ("digit", "photo", "poem", "membership")), status
     assert "flip-shift" in status["photo"]["about"]
     with urllib.request.urlopen(app.url, timeout=30) as page:
         html = page.read().decode("utf-8")
@@ -176,6 +176,33 @@ def test_poem_in_the_form_asked_for(app):
     assert code == 200 and [line[0] for line in re.split("[，。\n]+", answer["poem"]) if line] == list("山水花月")
     code, answer = call(app.url + "api/poem", json.dumps({"start": "風"}, ensure_ascii=False).encode())
     assert code == 200 and answer["poem"].startswith("风"), answer  # simplified by default, either accepted
+
+
+def test_membership_from_the_saved_feature_list(app, membership_run):
+    """The form's fields come from /api/status; POST /api/membership answers each class's probability,
+    the same as 05's model in Keras; a missing, unknown or non-number feature is a 400 naming it."""
+    import keras
+    import numpy as np
+    code, status = call(app.url + "api/status")
+    features, classes = status["membership"]["features"], status["membership"]["classes"]
+    assert [f["name"] for f in features][:2] == ["hour", "ip1"] and classes == ["非会员", "会员"]
+    assert features[0]["label"].startswith("加入的钟点 / hour of joining") and features[0]["max"] == 23
+    user = {f["name"]: f["median"] for f in features}
+    for vip in (0, 1):
+        code, answer = call(app.url + "api/membership", json.dumps({**user, "gift_vip": vip}).encode())
+        assert code == 200, answer
+        assert [p["class"] for p in answer["probabilities"]] == classes
+        chances = [p["probability"] for p in answer["probabilities"]]
+        assert abs(sum(chances) - 1) < 1e-3 and answer["predicted"] == classes[chances.index(max(chances))]
+        model = keras.models.load_model(membership_run[0] / "out" / "05_membership.keras")
+        row = np.array([[{**user, "gift_vip": vip}[f["name"]] for f in features]], np.float32)
+        np.testing.assert_allclose(chances, model.predict(row, verbose=0)[0], atol=1e-4)
+    for request, named in (({k: v for k, v in user.items() if k != "hour"}, "missing features: hour"),
+                           ({**user, "age": 3}, "unknown: age"), ({**user, "ip1": "58"}, "must be numbers: ip1"),
+                           ({**user, "share": True}, "must be numbers: share"), ([1, 2], "must be an object"),
+                           ({**user, "hour": 1e999}, "must be numbers: hour")):
+        code, answer = call(app.url + "api/membership", json.dumps(request).encode())
+        assert code == 400 and named in answer["error"] and BILINGUAL.search(answer["error"]), (request, answer)
 
 
 def test_bad_input_is_a_bilingual_400_and_the_server_goes_on(app, tmp_path):
@@ -329,6 +356,9 @@ def test_real_browser_draws_a_digit_and_reads_the_answer(app, tmp_path):
         top3 = browser.upload_photo(driver, tmp_path / "photo.jpg")
         assert all(re.match(r"[\u4e00-\u9fff]+ / [a-z]+：[\d.]+%", line) for line in top3), top3
         assert browser.write_poem(driver, "春").startswith("春")
+        lines = browser.predict_membership(driver, checked=["gift_vip"])  # only members can claim it
+        assert re.fullmatch(r"非会员：[\d.]+%", lines[0]) and re.fullmatch(r"会员：[\d.]+%", lines[1]), lines
+        assert re.fullmatch(r"→ (非会员|会员) · [\d.]+ ms", lines[2]), lines
         driver.save_screenshot(str(tmp_path / "web_app.png"))
         assert (tmp_path / "web_app.png").stat().st_size > 10_000
     finally:
@@ -339,8 +369,10 @@ def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
     (tmp_path / "damaged.keras").write_bytes(b"")
     old_poems = shutil.copytree(models[models.index("--poem-train-dir") + 1], tmp_path / "old_poems")
     (old_poems / "poem_model.keras").unlink()  # a run of 09 from before it wrote this file
+    (tmp_path / "05_membership_model.json").write_text('{"weights": {}}', encoding="utf-8")  # an older 05's
     app = App("--port", 0, "--mnist-model", tmp_path / "damaged.keras", "--cifar-train-dir", tmp_path / "none",
-              "--poem-train-dir", old_poems, "--allow-host", "my-laptop.local")
+              "--poem-train-dir", old_poems, "--allow-host", "my-laptop.local",
+              "--membership-model", tmp_path / "05_membership.keras")
     try:
         # --allow-host opens the app to a name on purpose (a laptop's name on the home network)
         assert raw_request(app, "GET", "/api/status", {"Host": f"my-laptop.local:{app.port}"})[0] == 200
@@ -348,6 +380,9 @@ def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
         code, status = call(app.url + "api/status")
         assert code == 200 and not status["digit"]["ready"] and "--retrain" in status["digit"]["message"]
         assert not status["poem"]["ready"] and "python 09_poem_rnn.py --generate 1" in status["poem"]["message"]
+        assert not status["membership"]["ready"] and "旧版 05" in status["membership"]["message"]
+        code, answer = call(app.url + "api/membership", b"{}")
+        assert code == 503 and "run python 05_membership.py again" in answer["error"]
         photo = status["photo"]
         assert not photo["ready"] and photo["command"] == "python 07_cifar10_train.py" and "12-40 min" in photo["takes"]
         assert "python 07_cifar10_train.py" in photo["message"] and BILINGUAL.search(photo["message"])

@@ -127,14 +127,56 @@ $("poem-form").addEventListener("submit", async (event) => {
   }
 });
 
+// ---- 4. 会员预测 / Membership: a field per feature of the saved model, sent as {"name": number}
+function membershipFields(features) {
+  $("membership-fields").textContent = "";
+  for (const feature of features) {
+    const label = document.createElement("label"), input = document.createElement("input");
+    const yesNo = feature.integer && feature.min === 0 && feature.max === 1;
+    input.name = feature.name;
+    if (yesNo) {
+      input.type = "checkbox";
+      input.checked = feature.median >= 0.5;
+    } else {
+      Object.assign(input, {type: "number", min: feature.min, max: feature.max, required: true,
+                            step: feature.integer ? 1 : "any", value: feature.integer ? Math.round(feature.median) : feature.median});
+    }
+    label.className = yesNo ? "yes-no" : "";
+    label.append(feature.label || feature.name, input);
+    $("membership-fields").append(label);
+  }
+}
+
+$("membership-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const request = {};
+  for (const input of $("membership-fields").querySelectorAll("input")) {
+    request[input.name] = input.type === "checkbox" ? Number(input.checked) : Number(input.value);
+  }
+  $("membership-answer").textContent = "…";
+  $("membership-classes").textContent = "";
+  try {
+    const answer = await ask("/api/membership", JSON.stringify(request), "application/json");
+    for (const guess of answer.probabilities) {
+      const item = document.createElement("li");
+      item.textContent = `${guess.class}：${percent(guess.probability)}`;
+      $("membership-classes").append(item);
+    }
+    $("membership-answer").textContent = `→ ${answer.predicted} · ${answer.ms} ms`;
+  } catch (error) {
+    $("membership-answer").textContent = error.message;
+  }
+});
+
 // ---- Which parts have a model: a missing one says the command that trains it
 async function showStatus() {
   const status = await (await fetch("/api/status")).json();
-  for (const part of ["digit", "photo", "poem"]) {
+  for (const part of ["digit", "photo", "poem", "membership"]) {
     const box = $(part), state = status[part] || {ready: false, message: "?"};
     box.classList.toggle("off", !state.ready);
     box.querySelector(".note").textContent = state.ready ? `✓ ${state.about}` : state.message;
   }
+  if (status.membership && status.membership.ready) membershipFields(status.membership.features);
 }
 clearPad();
 showStatus();
