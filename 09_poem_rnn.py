@@ -16,6 +16,7 @@ Run / 运行
   python 09_poem_rnn.py --generate 5 --form 7 --lines 4
                                                    写 5 首七言绝句 / five 7-character quatrains
   python 09_poem_rnn.py --generate 1 --acrostic 春夏秋冬      藏头诗 / an acrostic poem
+  python 09_poem_rnn.py --export                   导出给应用程序（SavedModel、LiteRT）/ export for applications
   python 09_poem_rnn.py --evaluate                 损失与二元模型对比，抄袭率、重复率
                                                    loss vs. a bigram baseline, copy and repeat rates
   python 09_poem_rnn.py --corpus my_poems.txt      学另一种文体（另用一个 --train-dir）
@@ -123,6 +124,10 @@ parser.add_argument("--no-rhyme", dest="rhyme", action="store_false",
                     help="不让第 2、4……句押韵（中华新韵，平声） / do not make lines 2, 4, ... rhyme (中华新韵, level tone)")
 parser.add_argument("--repeats", action="store_true",
                     help="允许一句里同一个字出现两次 / allow a character twice in one line")
+parser.add_argument("--export", action="store_true",
+                    help="把训练好的模型导出给应用程序：SavedModel（TF Serving）和 LiteRT，输入一串字、输出下一个字的概率 / "
+                         "export the trained model for applications: a SavedModel (TF Serving) and LiteRT, "
+                         "characters so far in, the next character's probabilities out")
 parser.add_argument("--evaluate", action="store_true",
                     help="评估保存的模型（见 README） / measure the saved model (see README)")
 common.add_common_args(parser)
@@ -131,7 +136,7 @@ args.start, args.acrostic = common.argv_text(args.start), common.argv_text(args.
 if (args.start or args.acrostic) and not args.generate:
     args.generate = 1  # asking for a first character means: write a poem
 hyp = {key: getattr(args, key, value) for key, value in HYP.items()}  # the recipe, as the flags changed it
-training = not (args.generate or args.evaluate)  # else sections 6-8 use the model an earlier run trained
+training = not (args.generate or args.evaluate or args.export)  # else sections 6-9 use the model an earlier run trained
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
@@ -301,3 +306,27 @@ if args.generate:
     for i, poem in enumerate(poems, 1):
         poem = to_simplified(poem) if args.script == "simplified" else poem  # the model writes as it read
         print(f"\n[{i}]\n" + (poem if free else show(poem)))
+
+# %% 9. 带走模型 / --export: an application feeds "<s>" and the poem so far, gets the next character's
+#    probabilities and chooses as section 4 does (the choosing and the form's rules stay in its own code)
+if args.export:
+    from common.export import export_for_apps, litert_predict
+    from common.poem_writer import load_exported_model, step_model
+    network, vocab, _ = load_exported_model(train_dir)  # poem_model.keras: Keras's own layers only
+    characters = keras.Input((None,), dtype="int32", name="characters")  # vocabulary numbers, "<s>" first
+    app_model = keras.Model(characters, keras.ops.exp(network(characters)[:, -1]), name="next_character")
+    export_dir = common.output_dir(args.out_dir) / "poem_export"
+    # The SavedModel reads the whole text; the LiteRT file one character per call, with the GRU's state.
+    files = export_for_apps(app_model, export_dir, "poem", litert_model=step_model(network))
+    common.write_json(export_dir / "vocab.json", vocab)  # number → character: the model's own list
+    text = [vocab.index("<s>")] + [vocab.index(ch) for ch in "床前明月光" if ch in vocab]
+    grus = [layer for layer in network.layers if isinstance(layer, keras.layers.GRU)]
+    states = {f"state_{i}": np.zeros((1, gru.units), np.float32) for i, gru in enumerate(grus, 1)}  # "nothing read yet"
+    for number in text:  # what a phone app does: one call per character, the state carried along
+        answer = litert_predict(files["poem.tflite"], {"character": np.array([[number]], np.int32), **states})
+        states = {name: answer[f"output_{i}"] for i, name in enumerate(states, 1)}
+    difference = np.abs(answer["output_0"] - app_model(np.array([text], np.int32)).numpy()).max()
+    print(f"导出 / exported to {export_dir}: saved_model/poem/1/ (整段文字 / a whole text), poem.tflite "
+          f"（一次一个字 / one character per call, {len(files['poem.tflite']) / 1024:,.0f} KB）, vocab.json\n"
+          f"  LiteRT 一个字一个字地读，和 Keras 读整段的概率最多差 / LiteRT character by character vs Keras on "
+          f"the whole text, largest difference in probability: {difference:.1e}")

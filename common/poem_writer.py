@@ -122,6 +122,29 @@ def export_model(model, train_dir, only_if_stale=False):
     save_keras_model(keras.Model(copy.input, log_probs, name=model.name), path)
 
 
+def step_model(network):
+    """EXPORT_FILE's network one character at a time, for LiteRT: a character and each GRU layer's
+    state in, the next character's probabilities and the new states out. (LiteRT's own operations
+    cannot run a GRU over a text of any length: the converter stops at TensorFlow's TensorList ops,
+    which would need the larger Select-TF-ops runtime. One step has no loop.)"""
+    grus = [layer for layer in network.layers if isinstance(layer, keras.layers.GRU)]
+    embed = next(layer for layer in network.layers if isinstance(layer, keras.layers.Embedding))
+    projection = next(layer for layer in network.layers[network.layers.index(grus[-1]):]
+                      if isinstance(layer, keras.layers.Dense))  # GRU units → embedding width
+    head = keras.Model(projection.output, network.output)  # from there to the log-probabilities
+    character = keras.Input((1,), dtype="int32", name="character")
+    states = [keras.Input((gru.units,), name=f"state_{i}") for i, gru in enumerate(grus, 1)]
+    x, new_states = embed(character), []
+    for gru, state in zip(grus, states):
+        one_step = keras.layers.GRU(gru.units, return_sequences=True, return_state=True, unroll=True,
+                                    reset_after=gru.reset_after, name=f"{gru.name}_step")
+        x, new_state = one_step(x, initial_state=state)
+        one_step.set_weights(gru.get_weights())
+        new_states.append(new_state)
+    probabilities = keras.ops.exp(head(projection(x))[:, -1])
+    return keras.Model([character, *states], [probabilities, *new_states], name="next_character_step")
+
+
 def load_exported_model(train_dir):
     """(model, vocabulary, config) from the EXPORT_FILE a training run wrote, or None (for apps)."""
     train_dir = Path(train_dir)

@@ -322,3 +322,60 @@ def test_bfloat16_training_then_float32_generation(tmp_path):
     poems = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 1,
                        "--form", 5, timeout=120, env=C_LOCALE)
     assert poems.returncode == 0 and "\n[1]" in poems.stdout, poems.stderr[-3000:]
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_step_model_reads_one_character_at_a_time_like_the_whole_text(layers):
+    """09 --export's LiteRT model: one character and the GRU states per call give the probabilities
+    the exported network gives after reading the whole text at once."""
+    import keras
+    import numpy as np
+    from common.poem_writer import step_model
+    rng = np.random.default_rng(layers)
+    characters = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(20, 8)(characters)
+    for _ in range(layers):
+        x = keras.layers.Dropout(0.1)(keras.layers.GRU(6, return_sequences=True)(x))
+    head = keras.layers.Dense(20)(keras.layers.Dense(8)(x))
+    network = keras.Model(characters, keras.layers.Activation("log_softmax")(head))
+    for weight in network.weights:
+        weight.assign(rng.normal(size=weight.shape).astype("float32"))
+    text = rng.integers(0, 20, size=(1, 9)).astype("int32")
+    step, states = step_model(network), [np.zeros((1, 6), "float32")] * layers
+    for number in text[0]:
+        probabilities, *states = [t.numpy() for t in step([np.array([[number]], "int32"), *states])]
+    np.testing.assert_allclose(probabilities, np.exp(network(text).numpy()[:, -1]), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_09_exports_a_saved_model_and_a_litert_step_model(poem_model, tmp_path):
+    """--export: the SavedModel takes "<s>" and the text so far, the .tflite one character and the
+    GRU state per call; a Python without this repository gets poem_model.keras's probabilities."""
+    import numpy as np
+    _, train_dir, _ = poem_model
+    result = run_script("09_poem_rnn.py", "--train-dir", copy_of(train_dir, tmp_path / "model"), "--export",
+                        "--out-dir", tmp_path / "out", env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "LiteRT character by character vs Keras on the whole text" in result.stdout
+    export = tmp_path / "out" / "poem_export"
+    vocab = json.loads((export / "vocab.json").read_text(encoding="utf-8"))
+    assert vocab == json.loads((train_dir / "vocab.json").read_text(encoding="utf-8"))
+    code = ("import json, sys, numpy as np, keras, tensorflow as tf\n"
+            "vocab = json.load(open(sys.argv[1] + '/vocab.json', encoding='utf-8'))\n"
+            "text = [vocab.index('<s>')] + [vocab.index(c) for c in '山月白雲' if c in vocab]\n"
+            "network = keras.models.load_model(sys.argv[2])\n"
+            "expected = np.exp(network(np.array([text])).numpy()[0, -1])\n"
+            "serve = tf.saved_model.load(sys.argv[1] + '/saved_model/poem/1').signatures['serving_default']\n"
+            "served = serve(characters=tf.constant([text], tf.int32))['output_0'].numpy()[0]\n"
+            "step = tf.lite.Interpreter(model_path=sys.argv[1] + '/poem.tflite').get_signature_runner()\n"
+            "grus = [layer for layer in network.layers if isinstance(layer, keras.layers.GRU)]\n"
+            "states = {f'state_{i}': np.zeros((1, gru.units), np.float32) for i, gru in enumerate(grus, 1)}\n"
+            "for number in text:\n"
+            "    answer = step(character=np.array([[number]], np.int32), **states)\n"
+            "    states = {name: answer[f'output_{i}'] for i, name in enumerate(states, 1)}\n"
+            "print(json.dumps([len(text), float(np.abs(served - expected).max()),\n"
+            "                  float(np.abs(answer['output_0'][0] - expected).max())]))\n")
+    length, served, lite = json.loads(run_outside_repo(code, export, train_dir / "poem_model.keras",
+                                                       cwd=tmp_path).splitlines()[-1])
+    assert length >= 3 and served <= 1e-4 and lite <= 1e-4, (served, lite)
+    assert not [p for p in export.rglob(".*")]  # no temporary folder or file left
