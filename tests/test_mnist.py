@@ -153,12 +153,17 @@ def test_04_exports_a_saved_model_and_litert_files_that_take_raw_pixels(mnist_cn
     assert f"导出 / exported to {export}" in result.stdout
     (_, _), (pixels, labels) = common.load_mnist(data)
     np.save(tmp_path / "pixels.npy", pixels[..., None])
-    code = ("import sys, numpy as np, tensorflow as tf\n"
+    code = ("import sys, numpy as np, keras, tensorflow as tf\n"  # a reader's program: all three formats
+            "x = np.load('pixels.npy').astype(np.float32)\n"
             "serve = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
-            "p = serve(pixels=tf.constant(np.load('pixels.npy'), tf.float32))['output_0'].numpy()\n"
-            "assert np.allclose(p.sum(axis=1), 1, atol=1e-4)\n"
+            "p = serve(pixels=tf.constant(x))['output_0'].numpy()\n"
+            "lite = tf.lite.Interpreter(model_path=sys.argv[2]).get_signature_runner()\n"
+            "from_keras = keras.ops.softmax(keras.models.load_model(sys.argv[3]).predict(x / 255, verbose=0))\n"
+            "assert np.abs(lite(pixels=x)['output_0'] - p).max() <= 1e-4\n"
+            "assert np.abs(np.asarray(from_keras) - p).max() <= 1e-4\n"
             "print(' '.join(map(str, p.argmax(axis=1))))\n")
-    fresh = run_outside_repo(code, export / "saved_model" / "mnist_cnn" / "1", cwd=tmp_path)
+    fresh = run_outside_repo(code, export / "saved_model" / "mnist_cnn" / "1", export / "mnist_cnn.tflite",
+                             out / "04_mnist_cnn.keras", cwd=tmp_path)
     served = np.array(fresh.split(), dtype=int)
     results = json.loads((out / "04_mnist_cnn_export.json").read_text(encoding="utf-8"))
     assert (served == labels).mean() == pytest.approx(results["keras_test_accuracy"], abs=1e-9)
@@ -169,6 +174,21 @@ def test_04_exports_a_saved_model_and_litert_files_that_take_raw_pixels(mnist_cn
     assert not [p for p in export.rglob(".*")]  # no temporary folder or file left
     assert f"mnist_cnn_int8.tflite：{int8['kb']:,.0f} KB，测试准确率 / test accuracy {int8['test_accuracy']:.4f}" in result.stdout
 
+
+
+def test_export_latency_bench_times_every_way_and_checks_their_answers(mnist_cnn):
+    """bench/export_latency.py on 04's tiny export: a line per way (Keras, SavedModel, LiteRT
+    float32 and int8), each answer within reach of Keras's."""
+    data, out, _ = mnist_cnn
+    result = run_script("bench/export_latency.py", "--out-dir", out, "--data-dir", data, "--models", "digit",
+                        "--count", 3)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("digit (04)")]
+    assert [row[2:-3] for row in rows] == [["Keras", "model.predict(x)"], ["Keras", "model(x)"],
+                                           ["SavedModel", "serving_default"], ["LiteRT", "mnist_cnn.tflite"],
+                                           ["LiteRT", "mnist_cnn_int8.tflite"]]
+    median, p95, difference = zip(*((float(a), float(b), float(c)) for *_, a, b, c in rows))
+    assert all(0 < m <= p for m, p in zip(median, p95)) and max(difference[:4]) < 1e-4 and difference[4] < 0.5
 
 @pytest.mark.slow
 def test_04_still_reads_pictures_with_a_model_saved_by_an_older_04(tmp_path):
