@@ -14,7 +14,7 @@ What it shows
   can read your own handwriting (section 8).
 
 Run / 运行
-  python 04_mnist_cnn.py                            训练并保存模型，约 1 分钟 / train and save (≈1 min)
+  python 04_mnist_cnn.py                            训练并保存模型，约 1–2 分钟 / train and save (≈1-2 min)
   python 04_mnist_cnn.py --model article            文章的网络 / the article's network
   python 04_mnist_cnn.py --epochs 30                训练更久（最后照常用每张测试图的 5 个视角）
                                                     / train longer (then, as always, 5 views of each test image)
@@ -28,6 +28,7 @@ Expected / 预期结果
 import common  # first: from here on every fault ends in one clear message (common/errors.py)
 
 import argparse
+import os
 
 import numpy as np
 
@@ -116,9 +117,15 @@ common.set_seed(args.seed)
 out = common.output_dir(args.out_dir)
 model_path = out / f"{name}.keras"
 if args.image and model_path.exists() and not args.retrain:  # only reading pictures: section 8
-    model = common.load_keras_model(model_path, "用 --retrain 重新训练（约 1 分钟） / train it again with --retrain (about a minute)")
+    model = common.load_keras_model(model_path, "用 --retrain 重新训练（约 1–2 分钟） / train it again with --retrain (1-2 min)")
     print(f"使用已保存的模型 / using saved model {model_path}")
     raise SystemExit(2 if predict_images(model, args.image) else 0)
+if args.image:  # a missing picture is said now, not after a minute of training
+    if [path for path in args.image if not os.path.isfile(path)]:
+        common.fail("找不到图片，请检查路径 / picture not found, check the path: "
+                    + ", ".join(path for path in args.image if not os.path.isfile(path)))
+    print(f"还没有训练好的模型 {model_path}：先训练（约 1–2 分钟），再识别你的图片 / no trained model yet: "
+          f"training first (1-2 min), then reading your pictures")
 
 # %% 1. 准备数据 / Data: pixels in [0, 1], shape 28×28×1 (one gray channel)
 (x_train, y_train), (x_test, y_test) = common.load_mnist(args.data_dir)

@@ -8,7 +8,7 @@ What it shows
   (--corpus FILE: Song ci, modern poems, English), one poem or passage per line.
 
 Run / 运行
-  python 09_poem_rnn.py                            训练（默认 2 核 CPU 约 25 分钟），可接着训练；
+  python 09_poem_rnn.py                            训练（默认 2 核 CPU 约 23 分钟），可接着训练；
                                                    Ctrl-C 会保存检查点
                                                    train (default: ≈25 min on a 2-core CPU),
                                                    resumable; Ctrl-C saves a checkpoint
@@ -279,7 +279,7 @@ if not training:
     trained = load_poem_model(train_dir, build_model)
     if trained is None:
         # Training takes about 25 minutes on a laptop CPU: never start it by surprise.
-        fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 25 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
+        fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 23 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
              f"  python 09_poem_rnn.py" + (f" --corpus {args.corpus}" if args.corpus else "")
              + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
              f"no trained model in {train_dir} yet. Train one first with the command above (about "

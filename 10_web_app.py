@@ -84,9 +84,9 @@ from common.poems import to_simplified_converter  # noqa: E402
 
 # %% 1. 读取模型 / Load the models: each once, at start; a missing one switches its part off
 # Each part, the command that trains its model, and how long that takes on a 2-core CPU.
-PARTS = {"digit": ("04 数字 / digit model", "python 04_mnist_cnn.py", "约 1 分钟", "about 1 min"),
-         "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 12–40 分钟", "12-40 min"),
-         "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 25–50 分钟", "25-50 min"),
+PARTS = {"digit": ("04 数字 / digit model", "python 04_mnist_cnn.py", "约 1–2 分钟", "1-2 min"),
+         "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 10–15 分钟", "10-15 min"),
+         "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 23 分钟", "about 23 min"),
          "membership": ("05 会员预测 / membership model", "python 05_membership.py", "约 10 秒", "about 10 s")}
 
 

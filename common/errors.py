@@ -13,7 +13,9 @@ Set TFDEMOS_DEBUG=1 to see the full traceback of the other errors as well.
 """
 import errno
 import os
+import re
 import sys
+import traceback
 
 
 class UserError(Exception):
@@ -78,17 +80,42 @@ def message_for(error):
                    f"(in the virtual environment you run the scripts with)")
     if isinstance(error, OSError):
         return 2, describe_os_error(error)
-    first_line = (str(error).strip().splitlines() or [""])[0][:300]
-    return 1, (f"代码出错：{type(error).__name__}: {first_line}\n"
-               f"上面的 Traceback 最后几行指出出错的文件和行号：是你改过的代码，就改那一行；是本项目的代码，欢迎报告（附上整段输出）。\n"
-               f"an error in the code: {type(error).__name__}: {first_line}\n"
-               f"the last lines of the traceback above name the file and line: if it is code you changed, fix that line; "
+    said = tensorflow_says(error) or (str(error).strip().splitlines() or [""])[0][:300]
+    line = script_line(error.__traceback__)
+    where = f"{line.filename} 第 {line.lineno} 行 / line {line.lineno}: {line.line}\n" if line else ""
+    return 1, (f"代码出错 / an error in the code: {type(error).__name__}: {said}\n{where}"
+               f"上面的 Traceback 指出出错的文件和行号：是你改过的代码，就改那一行；是本项目的代码，欢迎报告（附上整段输出）。\n"
+               f"the traceback above names the file and line: if it is code you changed, fix that line; "
                f"if it is this project's code, please report it (with the whole output)")
+
+
+def tensorflow_says(error):
+    """What went wrong, in TensorFlow's own words, from a graph error (tf.errors.OpError) whose
+    message is mostly the stack of the operation's definition; None for other errors."""
+    if not hasattr(error, "node_def"):
+        return None
+    told = [line.strip() for line in str(error).splitlines()]
+    told = [line for line in told if line and not line.startswith(("File \"", "Detected at node", "Graph execution",
+                                                                   "[[", "Stack trace", "defined at"))]
+    return told[-1][:300] + ("…" if len(told[-1]) > 300 else "") if told else None
+
+
+def script_line(trace):
+    """The last frame of the traceback in a script of the reader's (not a library, not common/)."""
+    ours = os.path.dirname(os.path.abspath(__file__))
+    frames = [frame for frame in traceback.extract_tb(trace)
+              if not re.search(r"[\\/](site|dist)-packages[\\/]|^<", frame.filename)
+              and not os.path.abspath(frame.filename).startswith(ours + os.sep)]
+    return frames[-1] if frames else None
 
 
 def friendly_excepthook(kind, error, trace):
     code, message = message_for(error)
-    if code == 1 and not isinstance(error, NanLossError) or os.environ.get("TFDEMOS_DEBUG"):
+    said = tensorflow_says(error)
+    if said and code == 1 and not os.environ.get("TFDEMOS_DEBUG"):  # the Python stack, TensorFlow's words
+        print("Traceback (most recent call last):\n" + "".join(traceback.format_tb(trace))
+              + f"{kind.__name__}: {said}", file=sys.stderr)
+    elif code == 1 and not isinstance(error, NanLossError) or os.environ.get("TFDEMOS_DEBUG"):
         sys.__excepthook__(kind, error, trace)  # an error in the code: where it happened
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -4,7 +4,9 @@ A wrong number (`--epochs 0`, `--lr nan`, `--seed -1`) stops at once with argpar
 and exit code 2, before any data is read or any saved model is touched.
 """
 import argparse
+import difflib
 import math
+import re
 import os
 import sys
 
@@ -85,11 +87,46 @@ def _doc_sections(doc, wanted=("Run", "Expected")):
     return "\n".join(kept).strip()
 
 
+# argparse's own messages (English only), said in Chinese first: (pattern, Chinese).
+ARGPARSE_ZH = [(r"unrecognized arguments: ", "不认识的参数"),
+               (r"argument (\S+): invalid choice: ", r"参数 \1 只能取列出的值之一"),
+               (r"argument (\S+): expected one argument", r"参数 \1 后面要写一个值"),
+               (r"argument (\S+): expected at least one argument", r"参数 \1 后面至少要写一个值"),
+               (r"argument (\S+): ignored explicit argument", r"参数 \1 是开关，不跟值"),
+               (r"argument (\S+): invalid \S+ value", r"参数 \1 的值不对"),
+               (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 和 \2 不能一起用"),
+               (r"ambiguous option: (\S+) could match", r"参数 \1 不完整，可能是几个参数中的一个"),
+               (r"the following arguments are required", "缺少必需的参数")]
+
+
+class BilingualParser(argparse.ArgumentParser):
+    """argparse's errors Chinese first, and for a mistyped flag the nearest real one."""
+
+    def error(self, message):
+        said = next((re.match(pattern, message).expand(chinese) for pattern, chinese in ARGPARSE_ZH
+                     if re.match(pattern, message)), None)
+        own = re.fullmatch(r"argument (\S+): ([^/]*[\u4e00-\u9fff][^/]*) / (.*)", message, re.S)
+        if said:
+            message = f"{said} / {message}"
+        elif own:  # a value our checked types refused: their text is bilingual already
+            message = f"参数 {own[1]}：{own[2]} / argument {own[1]}: {own[3]}"
+        elif not re.search(r"[\u4e00-\u9fff]", message):  # (the scripts' own parser.error calls are bilingual)
+            message = f"参数有误 / {message}"
+        if message.startswith("不认识的参数"):
+            flags = [flag for action in self._actions for flag in action.option_strings]
+            for word in message.split("unrecognized arguments: ", 1)[1].split():
+                near = difflib.get_close_matches(word.split("=")[0], flags, n=1, cutoff=0.75)
+                if word.startswith("-") and near:
+                    message += f"\n  {word.split('=')[0]}：你是想写 {near[0]} 吗？/ did you mean {near[0]}?"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: 错误 / error: {message}\n")
+
+
 def make_parser(doc):
     """An ArgumentParser whose --help reads: title, flags (bilingual, defaults), then Run / Expected."""
     title = (doc or "").strip().splitlines()[0] if (doc or "").strip() else ""
-    parser = argparse.ArgumentParser(description=title, epilog=_doc_sections(doc) or None,
-                                     formatter_class=HelpFormatter, add_help=False)
+    parser = BilingualParser(description=title, epilog=_doc_sections(doc) or None,
+                             formatter_class=HelpFormatter, add_help=False)
     parser._optionals.title = "参数 / options"
     parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出 / show this help and exit")
     return parser

@@ -60,6 +60,20 @@ def test_bad_number_is_refused_before_anything_runs(tmp_path, script, flag, valu
     assert not (tmp_path / "out").exists()  # nothing trained, nothing saved over a good model
 
 
+
+@pytest.mark.parametrize("script, args, chinese, english", [
+    ("04_mnist_cnn.py", ["--epohcs", "3"], "不认识的参数", "你是想写 --epochs 吗？/ did you mean --epochs?"),
+    ("09_poem_rnn.py", ["--genrate", "3", "--stat", "春"], "不认识的参数", "did you mean --start?"),
+    ("07_cifar10_train.py", ["--model", "resnet"], "参数 --model 只能取列出的值之一", "invalid choice: 'resnet'"),
+    ("05_membership.py", ["--csv"], "参数 --csv 后面要写一个值", "expected one argument"),
+    ("02_mnist_softmax.py", ["--lr", "x"], "参数 --lr：需要一个数", "argument --lr: expected a number"),
+])
+def test_a_mistyped_flag_is_answered_chinese_first_with_the_nearest_flag(tmp_path, script, args, chinese, english):
+    result = run_script(script, *args, "--out-dir", tmp_path / "out", timeout=60)
+    assert_clear_failure(result, english)
+    assert f"错误 / error: {chinese}" in result.stderr and result.stderr.index(chinese) < result.stderr.index(english)
+    assert not (tmp_path / "out").exists()
+
 @pytest.mark.parametrize("values", [("0", "32"), ("32",), ("32", "x")])
 def test_04_filters_needs_two_positive_counts(tmp_path, values):
     result = run_script("04_mnist_cnn.py", "--filters", *values, "--out-dir", tmp_path / "out", timeout=60)
@@ -374,6 +388,26 @@ def test_an_error_in_the_readers_own_edit_shows_its_line(tmp_path):
     assert "KeyError: 'price'" in result.stderr and "if it is code you changed, fix that line" in result.stderr
     assert "代码出错" in result.stderr
 
+
+
+def test_a_tensorflow_error_in_the_readers_edit_says_what_tensorflow_said(tmp_path):
+    """A copy of 03 whose last layer has 9 outputs for 10 digits: TensorFlow's graph error comes as
+    its own words (the label out of range) and the reader's line, not 60 lines of its op's stack."""
+    import shutil
+    shutil.copytree(ROOT / "common", tmp_path / "common", ignore=shutil.ignore_patterns("__pycache__"))
+    source = (ROOT / "03_mnist_mlp.py").read_text(encoding="utf-8")
+    assert source.count("keras.layers.Dense(10") == 1
+    (tmp_path / "my_03.py").write_text(source.replace("keras.layers.Dense(10", "keras.layers.Dense(9"), encoding="utf-8")
+    data = write_tiny_mnist(tmp_path / "data")
+    result = subprocess.run([sys.executable, str(tmp_path / "my_03.py"), "--epochs", "1", "--data-dir", str(data),
+                             "--out-dir", str(tmp_path / "out")],
+                            capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    fit = next(i for i, line in enumerate(source.splitlines(), 1) if "model.fit(" in line)
+    assert "Traceback" in result.stderr and f'my_03.py", line {fit}' in result.stderr
+    assert f"my_03.py 第 {fit} 行 / line {fit}: history = model.fit(" in result.stderr
+    assert "InvalidArgumentError: Received a label value of 9 which is outside the valid range of [0, 9)" in result.stderr
+    assert "Detected at node" not in result.stderr and len(result.stderr.splitlines()) < 30, result.stderr
 
 # ---------------------------------------------------------------- Ctrl-C during start-up
 def test_ctrl_c_during_start_up_is_one_line_and_130(tmp_path):

@@ -243,6 +243,18 @@ def test_04_filters_flag_sets_both_convolutions_and_tta_scores_five_views(tiny, 
     assert 0 <= tta <= 1 and f"test accuracy with 5 views (--tta): {tta:.4f}" in result.stdout
 
 
+def test_04_image_without_a_model_says_it_trains_first_and_checks_the_pictures_before(tiny, tmp_path):
+    data, _ = tiny
+    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", tmp_path, "--image", tmp_path / "nope.png")
+    assert result.returncode == 2 and "picture not found, check the path" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not (tmp_path / "04_mnist_cnn.keras").exists()  # no minute lost
+    _digit_picture(tmp_path / "seven.png", True)
+    result = run_script("04_mnist_cnn.py", "--data-dir", data, "--out-dir", tmp_path, "--epochs", 1,
+                        "--image", tmp_path / "seven.png")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "还没有训练好的模型" in result.stdout and "no trained model yet: training first" in result.stdout
+    assert re.search(r"seven.png: \d \([\d.]+%\)", result.stdout) and (tmp_path / "04_mnist_cnn.keras").exists()
+
 def test_04_damaged_saved_model_says_retrain(tiny, tmp_path):
     data, _ = tiny
     (tmp_path / "04_mnist_cnn.keras").write_bytes(b"")  # a save cut short

@@ -384,7 +384,7 @@ def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
         code, answer = call(app.url + "api/membership", b"{}")
         assert code == 503 and "run python 05_membership.py again" in answer["error"]
         photo = status["photo"]
-        assert not photo["ready"] and photo["command"] == "python 07_cifar10_train.py" and "12-40 min" in photo["takes"]
+        assert not photo["ready"] and photo["command"] == "python 07_cifar10_train.py" and "10-15 min" in photo["takes"]
         assert "python 07_cifar10_train.py" in photo["message"] and BILINGUAL.search(photo["message"])
         code, answer = call(app.url + "api/photo", picture("photo"))
         assert code == 503 and "python 07_cifar10_train.py" in answer["error"]
