@@ -107,6 +107,8 @@ if __name__ == "__main__":
         if driver.execute_script("return document.querySelectorAll('#membership-fields input').length"):
             print(predict_membership(driver, checked=["gift_vip"]))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        driver.set_window_size(1100, driver.execute_script("return document.documentElement.scrollHeight") + 160)
+        driver.execute_script("window.scrollTo(0, 0)")  # the whole page, from its top
         driver.save_screenshot(args.out)
         print(f"saved {args.out}")
     finally:
