@@ -25,11 +25,10 @@ for _stream in (sys.stdout, sys.stderr):
 from .errors import UserError, NanLossError, fail  # noqa: E402
 from .paths import SCRIPTS_DIR, resolve_data_dir, cache_dir  # noqa: E402
 from .flags import (make_parser, parse_args, in_jupyter_kernel, add_common_args, positive_int, nonnegative_int, positive_float,  # noqa: E402
-                    nonnegative_float, fraction, dropout_share, at_least)
+                    fraction, dropout_share, at_least)
 from .files import atomic_open, temporary_folder, write_text, write_json, save_keras_model, load_keras_model  # noqa: E402
 from .download import DownloadError, ArchiveError, fetch, safe_extract_tar  # noqa: E402
-from .datasets import (DataError, load_mnist, load_cifar10, cifar10_files, cifar10_dataset,  # noqa: E402
-                       read_cifar10_bin, load_tang_poems, CIFAR10_CLASSES)
+from .datasets import DataError, load_mnist, cifar10_files, read_cifar10_bin, load_tang_poems, CIFAR10_CLASSES  # noqa: E402
 from .utils import set_seed, cpu_has_bfloat16, use_bfloat16, output_dir, save_figure, plt_headless, argv_text, display_width  # noqa: E402
 from .results import save_results, load_results  # noqa: E402
 from .training import ResumableRun  # noqa: E402

@@ -162,27 +162,6 @@ def read_cifar10_bin(paths):
     return np.ascontiguousarray(images), labels
 
 
-def load_cifar10(data_dir=None):
-    """Return (x_train, y_train), (x_test, y_test) as numpy arrays."""
-    files = cifar10_files(data_dir)
-    return read_cifar10_bin(files["train"]), read_cifar10_bin(files["test"])
-
-
-def cifar10_dataset(paths):
-    """tf.data of (image uint8 32×32×3, label int32) read with FixedLengthRecordDataset."""
-    import tensorflow as tf
-
-    def decode(record):
-        values = tf.io.decode_raw(record, tf.uint8)
-        label = tf.cast(values[0], tf.int32)
-        # Planes R, G, B -> HWC by stacking, not tf.transpose: oneDNN logs an error for a uint8 Transpose.
-        red, green, blue = tf.unstack(tf.reshape(values[1:], [3, 32, 32]))
-        return tf.stack([red, green, blue], axis=-1), label
-
-    records = tf.data.FixedLengthRecordDataset(paths, CIFAR10_RECORD_BYTES)
-    return records.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-
-
 # ---------------------------------------------------------------- Tang poems
 # Release 2.0.1 of the chinese-poetry npm package (MIT): a fixed release, so every file has a known
 # sha256 (common/checksums/). Both CDNs serve any file of a published npm version at

@@ -40,7 +40,6 @@ def _checked(kind, test, rule_zh, rule_en):
 positive_int = _checked(int, lambda v: v > 0, "是正整数", "a positive whole number")
 nonnegative_int = _checked(int, lambda v: v >= 0, "是 ≥ 0 的整数", "a whole number ≥ 0")
 positive_float = _checked(float, lambda v: v > 0, "大于 0", "greater than 0")
-nonnegative_float = _checked(float, lambda v: v >= 0, "≥ 0", "≥ 0")
 fraction = _checked(float, lambda v: 0 < v < 1, "在 0 和 1 之间（不含两端）", "between 0 and 1 (exclusive)")
 dropout_share = _checked(float, lambda v: 0 <= v < 1, "在 0（含）和 1（不含）之间", "in [0, 1)")
 seed_number = _checked(int, lambda v: 0 <= v <= MAX_SEED, f"在 0 到 {MAX_SEED} 之间", f"in 0..{MAX_SEED}")

@@ -1,13 +1,12 @@
 """Stop training at the first NaN/Inf with a message that says where and why.
 
 The article checked for NaN with the trick `x != x` (NaN is the only value not equal to
-itself). `tf.math.is_finite` does the same and also catches +-Inf, which usually comes
+itself). `math.isfinite` does the same and also catches +-Inf, which usually comes
 one step before the NaN.
 """
 import math
 
 import keras
-import tensorflow as tf
 
 from .errors import NanLossError
 
@@ -22,34 +21,19 @@ USUAL_CAUSES = (
     "(3) learning rate too high -> lower --lr")
 
 
-def _all_finite(tensors):
-    return all(bool(tf.reduce_all(tf.math.is_finite(t))) for t in tensors if t is not None)
-
-
 class NanGuard:
-    """For a hand-written training loop: call `check(step, loss, rows=...)` after each step.
+    """For a hand-written training loop: call `check(step, loss, rows=...)` after each step."""
 
-    With `check_gradients` / `check_weights`, pass `gradients=` / `weights=` too: a NaN there
-    is reported even while the loss still looks finite.
-    """
-
-    def __init__(self, check_gradients=False, check_weights=False, hint=""):
-        self.check_gradients, self.check_weights, self.hint = check_gradients, check_weights, hint
+    def __init__(self, hint=""):
+        self.hint = hint
         self.last_finite_loss, self.last_finite_step = None, None
 
-    def check(self, step, loss, rows=None, gradients=None, weights=None):
+    def check(self, step, loss, rows=None):
         loss_value = float(loss)
-        problem = None
-        if not math.isfinite(loss_value):  # same as the article's `loss != loss`, plus Inf
-            problem = f"loss is {loss_value}"
-        elif self.check_gradients and gradients is not None and not _all_finite(gradients):
-            problem = "a gradient is NaN/Inf"
-        elif self.check_weights and weights is not None and not _all_finite(weights):
-            problem = "a weight is NaN/Inf"
-        if problem is None:
+        if math.isfinite(loss_value):  # the article's `loss != loss`, plus Inf
             self.last_finite_loss, self.last_finite_step = loss_value, step
             return
-        raise NanLossError(self.describe(problem, step, rows))
+        raise NanLossError(self.describe(f"loss is {loss_value}", step, rows))
 
     def describe(self, problem, step, rows):
         where = f"step {step}"

@@ -157,17 +157,16 @@ def test_load_mnist_from_local_folder(tmp_path):
     assert x.dtype == np.uint8 and y.max() <= 9
 
 
-def test_cifar10_numpy_and_tf_data_agree(tmp_path, monkeypatch):
+def test_cifar10_binary_batches_read_as_hwc(tmp_path, monkeypatch):
     monkeypatch.setenv("TFDEMOS_CACHE_DIR", str(tmp_path / "cache"))
     data_dir, records = write_tiny_cifar10(tmp_path, per_file=7)
-    (x, y), (xt, yt) = common.load_cifar10(data_dir)
+    files = common.cifar10_files(data_dir)
+    x, y = common.read_cifar10_bin(files["train"])
+    xt, _ = common.read_cifar10_bin(files["test"])
     assert x.shape == (35, 32, 32, 3) and xt.shape == (7, 32, 32, 3)
     labels, planes = records["data_batch_1.bin"]
     assert np.array_equal(y[:7], labels)
     assert np.array_equal(x[0, :, :, 1], planes[0, 1])  # channel planes became HWC
-    files = common.cifar10_files(data_dir)
-    images, tf_labels = zip(*[(i.numpy(), l.numpy()) for i, l in common.cifar10_dataset(files["test"])])
-    assert np.array_equal(np.stack(images), xt) and np.array_equal(np.array(tf_labels), yt)
 
 
 def test_tang_poems_loader_reads_utf8(tmp_path):
@@ -224,13 +223,6 @@ def test_nan_guard_reports_step_and_batch():
     message = str(info.value)
     assert "step 3" in message and "rows 100..149" in message and "0.7" in message
     assert "learning rate" in message and "log(0)" in message
-
-
-def test_nan_guard_checks_gradients():
-    import tensorflow as tf
-    guard = common.NanGuard(check_gradients=True)
-    with pytest.raises(common.NanLossError, match="gradient"):
-        guard.check(5, 0.3, gradients=[tf.constant([1.0, float("inf")])])
 
 
 def test_nan_guard_callback_stops_fit_at_planted_nan():
