@@ -278,14 +278,16 @@ if training:
 if not training:
     trained = load_poem_model(train_dir, build_model)
     if trained is None:
-        # Training takes about 25 minutes on a laptop CPU: never start it by surprise.
+        # Training takes about 23 minutes on a 2-core CPU: never start it by surprise.
         fail(f"还没有训练好的模型（{train_dir}）。先训练（2 核 CPU 约 23 分钟，Ctrl-C 会保存，再运行即可接着训练）：\n"
              f"  python 09_poem_rnn.py" + (f" --corpus {args.corpus}" if args.corpus else "")
              + (f" --train-dir {train_dir}" if args.train_dir else "") + "\n"
              f"no trained model in {train_dir} yet. Train one first with the command above (about "
-             f"25 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
+             f"23 min on a 2-core CPU; Ctrl-C saves, running it again resumes), then ask for poems.")
     model, vocab, config = trained
     export_model(model, train_dir, only_if_stale=True)  # (a run stopped by a kill had no time to)
+    # One compiled graph for every length of text so far: a poem in 0.2 s instead of 1.4 s (as in 10).
+    model = tf.function(model, reduce_retracing=True)
 
 # %% 7. 评估 / --evaluate: the model against a bigram baseline, and what its poems look like
 if args.evaluate:  # the recipe's temperature and top-k, whatever the flags: figures comparable with README
