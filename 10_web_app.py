@@ -95,6 +95,10 @@ def load_digit_model(path):
     if not path.is_file():
         return None
     network = load_keras_model(path, "用 python 04_mnist_cnn.py --retrain 重新训练 / train it again with python 04_mnist_cnn.py --retrain")
+    if tuple(network.input_shape[1:]) != (28, 28, 1) or network.output_shape[-1] != 10:  # another model
+        fail(f"{path} 不是 04 的数字模型（输入 {network.input_shape[1:]}，输出 {network.output_shape[-1]} 个数；"
+             f"这一部分要 28×28×1 → 10）/ is not 04's digit model (it takes {network.input_shape[1:]} and answers "
+             f"{network.output_shape[-1]} numbers; this part needs 28×28×1 → 10): use the 04_mnist_cnn.keras that 04 saved")
     # tf.function: the network as one TensorFlow graph, a call many times faster than layer by layer.
     model = tf.function(network)
     model(np.zeros((1, 28, 28, 1), np.float32))  # the first call builds the graph: now, not on a visitor's time
@@ -118,6 +122,9 @@ def load_poem_writer(train_dir):
     """09's network (poem_model.keras: 09 writes it when it stops), vocabulary, settings and the
     traditional → simplified converter; None before 09 has run."""
     loaded = load_exported_model(train_dir)
+    if loaded is None and tf.train.latest_checkpoint(str(train_dir)) and not (train_dir / "config.json").is_file():
+        fail(f"{train_dir} 不是 09 的训练文件夹（没有 config.json）/ is not a train folder of 09 (no config.json): "
+             f"give --poem-train-dir the --train-dir that 09 trained in (default outputs/poem_rnn)")
     if loaded is None and tf.train.latest_checkpoint(str(train_dir)):  # trained before 09 wrote that file
         fail(f"{train_dir} 里还没有 poem_model.keras / no poem_model.keras in {train_dir} yet: run "
              f"python 09_poem_rnn.py --generate 1 --train-dir {train_dir} once, it writes the file")

@@ -104,7 +104,7 @@ def script_line(trace):
     """The last frame of the traceback in a script of the reader's (not a library, not common/)."""
     ours = os.path.dirname(os.path.abspath(__file__))
     frames = [frame for frame in traceback.extract_tb(trace)
-              if not re.search(r"[\\/](site|dist)-packages[\\/]|^<", frame.filename)
+              if not re.search(r"[\\/](site|dist)-packages[\\/]|^<|__autograph_generated", frame.filename)
               and not os.path.abspath(frame.filename).startswith(ours + os.sep)]
     return frames[-1] if frames else None
 

@@ -365,6 +365,26 @@ def test_real_browser_draws_a_digit_and_reads_the_answer(app, tmp_path):
         driver.quit()
 
 
+def test_a_model_of_another_part_switches_that_part_off_with_what_to_do(models):
+    """Each part given another part's model or folder: the app starts, /api/status says which file is
+    wrong and what to give instead, the part answers 503; never a traceback."""
+    given = dict(zip(models[::2], models[1::2]))
+    app = App("--port", 0, "--mnist-model", given["--membership-model"], "--membership-model", given["--mnist-model"],
+              "--poem-train-dir", given["--cifar-train-dir"], "--cifar-train-dir", given["--poem-train-dir"])
+    try:
+        code, status = call(app.url + "api/status")
+        assert code == 200 and not any(status[part]["ready"] for part in ("digit", "photo", "poem", "membership"))
+        assert "is not 04's digit model" in status["digit"]["message"] and "28×28×1 → 10" in status["digit"]["message"]
+        assert "is not a train folder of 09" in status["poem"]["message"]
+        assert "04_mnist_cnn_features.json is missing" in status["membership"]["message"]
+        assert all(BILINGUAL.search(status[part]["message"]) for part in status if part in ("digit", "poem", "membership"))
+        code, answer = call(app.url + "api/digit", picture("seven"))
+        assert code == 503 and "is not 04's digit model" in answer["error"]
+    finally:
+        app.close()
+    assert "Traceback" not in app.output()
+
+
 def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
     (tmp_path / "damaged.keras").write_bytes(b"")
     old_poems = shutil.copytree(models[models.index("--poem-train-dir") + 1], tmp_path / "old_poems")
