@@ -124,8 +124,9 @@ if args.image:  # a missing picture is said now, not after a minute of training
     if [path for path in args.image if not os.path.isfile(path)]:
         common.fail("找不到图片，请检查路径 / picture not found, check the path: "
                     + ", ".join(path for path in args.image if not os.path.isfile(path)))
-    print(f"还没有训练好的模型 {model_path}：先训练（约 1–2 分钟），再识别你的图片 / no trained model yet: "
-          f"training first (1-2 min), then reading your pictures")
+    if not model_path.exists():  # (--retrain: asked for)
+        print(f"还没有训练好的模型 {model_path}：先训练（约 1–2 分钟），再识别你的图片 / no trained model yet: "
+              f"training first (1-2 min), then reading your pictures")
 
 # %% 1. 准备数据 / Data: pixels in [0, 1], shape 28×28×1 (one gray channel)
 (x_train, y_train), (x_test, y_test) = common.load_mnist(args.data_dir)

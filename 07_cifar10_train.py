@@ -14,7 +14,7 @@ What it shows
   08_cifar10_eval.py evaluates them, also while this is running.
 
 Run / 运行
-  python 07_cifar10_train.py                    默认配方，2 核 CPU 约 10–15 分钟 / default (≈10-15 min on 2 cores)
+  python 07_cifar10_train.py                    默认配方，2 核 bf16 CPU 约 8–15 分钟 / default (≈8-15 min on 2 bf16 cores)
   python 07_cifar10_train.py --without lookahead --train-dir outputs/no_lookahead
                                                 去掉 lookahead 会差多少？/ what does it buy?
   python 07_cifar10_train.py --model tutorial --train-dir outputs/cifar10_tutorial

@@ -10,7 +10,7 @@ What it shows
 Run / 运行
   python 09_poem_rnn.py                            训练（默认 2 核 CPU 约 23 分钟），可接着训练；
                                                    Ctrl-C 会保存检查点
-                                                   train (default: ≈25 min on a 2-core CPU),
+                                                   train (default: ≈23 min on a 2-core CPU),
                                                    resumable; Ctrl-C saves a checkpoint
   python 09_poem_rnn.py --epochs 1.5               先试一下：约 4 分钟 / a first try: about 4 minutes
   python 09_poem_rnn.py --generate 5 --form 7 --lines 4

@@ -85,7 +85,7 @@ from common.poems import to_simplified_converter  # noqa: E402
 # %% 1. 读取模型 / Load the models: each once, at start; a missing one switches its part off
 # Each part, the command that trains its model, and how long that takes on a 2-core CPU.
 PARTS = {"digit": ("04 数字 / digit model", "python 04_mnist_cnn.py", "约 1–2 分钟", "1-2 min"),
-         "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 10–15 分钟", "10-15 min"),
+         "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 8–15 分钟（支持 bf16 的 2 核 CPU）", "8-15 min on 2 cores with bf16"),
          "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 23 分钟", "about 23 min"),
          "membership": ("05 会员预测 / membership model", "python 05_membership.py", "约 10 秒", "about 10 s")}
 
@@ -97,7 +97,7 @@ def load_digit_model(path):
     network = load_keras_model(path, "用 python 04_mnist_cnn.py --retrain 重新训练 / train it again with python 04_mnist_cnn.py --retrain")
     if tuple(network.input_shape[1:]) != (28, 28, 1) or network.output_shape[-1] != 10:  # another model
         fail(f"{path} 不是 04 的数字模型（输入 {network.input_shape[1:]}，输出 {network.output_shape[-1]} 个数；"
-             f"这一部分要 28×28×1 → 10）/ is not 04's digit model (it takes {network.input_shape[1:]} and answers "
+             f"这一部分要 28×28×1 → 10），请用 04 保存的 04_mnist_cnn.keras / is not 04's digit model (it takes {network.input_shape[1:]} and answers "
              f"{network.output_shape[-1]} numbers; this part needs 28×28×1 → 10): use the 04_mnist_cnn.keras that 04 saved")
     # tf.function: the network as one TensorFlow graph, a call many times faster than layer by layer.
     model = tf.function(network)
@@ -123,7 +123,8 @@ def load_poem_writer(train_dir):
     traditional → simplified converter; None before 09 has run."""
     loaded = load_exported_model(train_dir)
     if loaded is None and tf.train.latest_checkpoint(str(train_dir)) and not (train_dir / "config.json").is_file():
-        fail(f"{train_dir} 不是 09 的训练文件夹（没有 config.json）/ is not a train folder of 09 (no config.json): "
+        fail(f"{train_dir} 不是 09 的训练文件夹（没有 config.json），请把 --poem-train-dir 指向 09 训练用的 --train-dir"
+             f"（默认 outputs/poem_rnn）/ is not a train folder of 09 (no config.json): "
              f"give --poem-train-dir the --train-dir that 09 trained in (default outputs/poem_rnn)")
     if loaded is None and tf.train.latest_checkpoint(str(train_dir)):  # trained before 09 wrote that file
         fail(f"{train_dir} 里还没有 poem_model.keras / no poem_model.keras in {train_dir} yet: run "

@@ -15,6 +15,7 @@ import errno
 import os
 import re
 import sys
+import sysconfig
 import traceback
 
 
@@ -96,16 +97,18 @@ def tensorflow_says(error):
         return None
     told = [line.strip() for line in str(error).splitlines()]
     told = [line for line in told if line and not line.startswith(("File \"", "Detected at node", "Graph execution",
-                                                                   "[[", "Stack trace", "defined at"))]
+                                                                   "[[", "Stack trace", "defined at"))
+            and not re.search(r"successful operations|derived errors ignored|root error\(s\) found", line)]
     return told[-1][:300] + ("…" if len(told[-1]) > 300 else "") if told else None
 
 
 def script_line(trace):
     """The last frame of the traceback in a script of the reader's (not a library, not common/)."""
-    ours = os.path.dirname(os.path.abspath(__file__))
+    not_the_readers = [os.path.dirname(os.path.abspath(__file__))]  # common/, and Python's own library
+    not_the_readers += {os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib")}
     frames = [frame for frame in traceback.extract_tb(trace)
               if not re.search(r"[\\/](site|dist)-packages[\\/]|^<|__autograph_generated", frame.filename)
-              and not os.path.abspath(frame.filename).startswith(ours + os.sep)]
+              and not any(os.path.abspath(frame.filename).startswith(folder + os.sep) for folder in not_the_readers)]
     return frames[-1] if frames else None
 
 

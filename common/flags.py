@@ -91,10 +91,10 @@ ARGPARSE_ZH = [(r"unrecognized arguments: ", "不认识的参数"),
                (r"argument (\S+): invalid choice: ", r"参数 \1 只能取列出的值之一"),
                (r"argument (\S+): expected one argument", r"参数 \1 后面要写一个值"),
                (r"argument (\S+): expected at least one argument", r"参数 \1 后面至少要写一个值"),
-               (r"argument (\S+): ignored explicit argument", r"参数 \1 是开关，不跟值"),
+               (r"argument (\S+): ignored explicit argument", r"参数 \1 是开关，后面不能写值"),
                (r"argument (\S+): invalid \S+ value", r"参数 \1 的值不对"),
                (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 和 \2 不能一起用"),
-               (r"ambiguous option: (\S+) could match", r"参数 \1 不完整，可能是几个参数中的一个"),
+               (r"ambiguous option: (\S+) could match", r"参数 \1 是缩写，能对应好几个参数，请写完整"),
                (r"the following arguments are required", "缺少必需的参数")]
 
 

@@ -136,8 +136,8 @@ def step_model(network):
     states = [keras.Input((gru.units,), name=f"state_{i}") for i, gru in enumerate(grus, 1)]
     x, new_states = embed(character), []
     for gru, state in zip(grus, states):
-        one_step = keras.layers.GRU(gru.units, return_sequences=True, return_state=True, unroll=True,
-                                    reset_after=gru.reset_after, name=f"{gru.name}_step")
+        one_step = keras.layers.GRU.from_config({**gru.get_config(), "return_sequences": True, "return_state": True,
+                                                 "unroll": True, "name": f"{gru.name}_step"})  # (the same settings)
         x, new_state = one_step(x, initial_state=state)
         one_step.set_weights(gru.get_weights())
         new_states.append(new_state)

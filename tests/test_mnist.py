@@ -181,7 +181,7 @@ def test_export_latency_bench_times_every_way_and_checks_their_answers(mnist_cnn
     float32 and int8), each answer within reach of Keras's."""
     data, out, _ = mnist_cnn
     result = run_script("bench/export_latency.py", "--out-dir", out, "--data-dir", data, "--models", "digit",
-                        "--count", 3)
+                        "--count", 5)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith("digit (04)")]
     assert [row[2:-3] for row in rows] == [["Keras", "model.predict(x)"], ["Keras", "model(x)"],

@@ -376,6 +376,7 @@ def test_a_model_of_another_part_switches_that_part_off_with_what_to_do(models):
         assert code == 200 and not any(status[part]["ready"] for part in ("digit", "photo", "poem", "membership"))
         assert "is not 04's digit model" in status["digit"]["message"] and "28×28×1 → 10" in status["digit"]["message"]
         assert "is not a train folder of 09" in status["poem"]["message"]
+        assert "run 07_cifar10_train.py first" in status["photo"]["message"]  # (09's checkpoints are no 07 run)
         assert "04_mnist_cnn_features.json is missing" in status["membership"]["message"]
         assert all(BILINGUAL.search(status[part]["message"]) for part in status if part in ("digit", "poem", "membership"))
         code, answer = call(app.url + "api/digit", picture("seven"))
@@ -404,7 +405,7 @@ def test_missing_models_port_in_use_and_ctrl_c(models, tmp_path):
         code, answer = call(app.url + "api/membership", b"{}")
         assert code == 503 and "run python 05_membership.py again" in answer["error"]
         photo = status["photo"]
-        assert not photo["ready"] and photo["command"] == "python 07_cifar10_train.py" and "10-15 min" in photo["takes"]
+        assert not photo["ready"] and photo["command"] == "python 07_cifar10_train.py" and "8-15 min" in photo["takes"]
         assert "python 07_cifar10_train.py" in photo["message"] and BILINGUAL.search(photo["message"])
         code, answer = call(app.url + "api/photo", picture("photo"))
         assert code == 503 and "python 07_cifar10_train.py" in answer["error"]
