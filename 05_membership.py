@@ -172,10 +172,8 @@ def logits_of(weights, x):
 
 
 # %% 3. 损失函数 / Loss and 4. training by plain gradient descent
-def train_model(x_train, y_train, n_classes, hidden, naive_loss, seed, lr, epochs, batch_size):
-    """Returns the trained weights as NumPy arrays, by name."""
-    tf.random.set_seed(seed)
-    weights = make_weights(x_train.shape[1], n_classes, hidden)
+def make_train_step(weights, naive_loss, lr):
+    """One step of gradient descent on a batch: w ← w − lr·∂loss/∂w for every weight."""
     variables = list(weights.values())
 
     @tf.function
@@ -189,7 +187,14 @@ def train_model(x_train, y_train, n_classes, hidden, naive_loss, seed, lr, epoch
         for variable, gradient in zip(variables, tape.gradient(loss, variables)):
             variable.assign_sub(lr * gradient)
         return loss
+    return train_step
 
+
+def train_model(x_train, y_train, n_classes, hidden, naive_loss, seed, lr, epochs, batch_size):
+    """Returns the trained weights as NumPy arrays, by name."""
+    tf.random.set_seed(seed)
+    weights = make_weights(x_train.shape[1], n_classes, hidden)
+    train_step = make_train_step(weights, naive_loss, lr)
     x_train = x_train.astype(np.float32)
     y_onehot = np.eye(n_classes, dtype=np.float32)[y_train]
     fix = "试试 --normalize minmax 或 --normalize zscore / try --normalize minmax or --normalize zscore."
@@ -229,9 +234,10 @@ def keras_model(weights, shift, spread):
         hidden = keras.layers.Dense(len(weights["b1"]), activation="relu", name="hidden")
         x = hidden(x)
         hidden.set_weights([weights["W1"], weights["b1"]])
-    output = keras.layers.Dense(len(class_names), activation="softmax", name="probabilities")
+    last = [weights["W2"], weights["b2"]] if "W1" in weights else [weights["W"], weights["b"]]
+    output = keras.layers.Dense(len(last[1]), activation="softmax", name="probabilities")  # one per class
     probabilities = output(x)
-    output.set_weights([weights["W2"], weights["b2"]] if "W1" in weights else [weights["W"], weights["b"]])
+    output.set_weights(last)
     return keras.Model(features, probabilities, name="membership")
 
 

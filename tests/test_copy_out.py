@@ -5,7 +5,7 @@ Each script's pieces are named below by how their statement begins (`def train_s
 they are taken from the script's source with `ast`, in the order given, between a few lines that
 stand for the reader's own (settings, random data), and the new file runs with `python -I` from an
 empty folder: this repository is not on sys.path, so nothing can come from `common`.
-(Work in progress: 02 and 06 so far; 03, 04, 05, 07 and 09 need the script changes listed in the
+(Work in progress: 02, 05 and 06 so far; 03, 04, 07 and 09 need the script changes listed in the
 closing note of 2026-12-05 first.)
 """
 import ast
@@ -33,6 +33,16 @@ LESSONS = {
             "losses = [float(train_step(x, np.eye(10, dtype='float32')[labels], 0.1)) for _ in range(5)]\n"
             "assert all(map(math.isfinite, losses)) and losses[-1] < losses[0], losses\n"
             "print('accuracy', float(accuracy(x, labels)))"),
+    ],
+    "05_membership.py": [
+        "def make_weights", "def logits_of", "def make_train_step", "def keras_model",
+        Own("x = np.random.rand(200, 11).astype('float32')\ny = np.eye(2, dtype='float32')[(x[:, 0] > 0.5).astype(int)]\n"
+            "for hidden in (0, 8):\n"
+            "    weights = make_weights(11, 2, hidden)\n    train_step = make_train_step(weights, False, 0.5)\n"
+            "    losses = [float(train_step(x, y)) for _ in range(20)]\n"
+            "    assert all(map(math.isfinite, losses)) and losses[-1] < losses[0], losses\n"
+            "    model = keras_model({name: w.numpy() for name, w in weights.items()}, np.zeros(11), np.ones(11))\n"
+            "    assert np.allclose(model.predict(x, verbose=0), tf.nn.softmax(logits_of(weights, x)), atol=1e-5)"),
     ],
     "06_age_gt5.py": [
         Own("args = SimpleNamespace(lr=0.1)"),
