@@ -76,10 +76,11 @@ class PrintTestAccuracy(keras.callbacks.Callback):
               f"损失 loss {logs['loss']:.4f}  测试准确率 / test accuracy {logs['val_accuracy']:.4f}", flush=True)
 
 
+# A NaN loss stops training with where and why (exit 1); Keras's own keras.callbacks.TerminateOnNaN() just stops.
+nan_guard = common.NanGuardCallback(args.batch_size)
 start = time.time()
 history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                    validation_data=(x_test, y_test), verbose=0,  # a NaN stops here (exit 1)
-                    callbacks=[PrintTestAccuracy(), common.NanGuardCallback(args.batch_size)])
+                    validation_data=(x_test, y_test), verbose=0, callbacks=[PrintTestAccuracy(), nan_guard])
 train_seconds = time.time() - start
 print(f"训练 {args.epochs} 轮，用时 {train_seconds:.1f} 秒 / trained {args.epochs} epochs in {train_seconds:.1f} s")
 

@@ -215,10 +215,11 @@ print(f"模型 {model.name}：{model.count_params():,} 个参数；{epochs} 轮�
       f"{steps_per_epoch} batches of {batch_size} images")
 
 # %% 4. 训练 / Train, with the test accuracy after every epoch (a NaN stops it: exit 1)
-report = EpochReport(x_test, y_test)
+report = EpochReport(x_test, y_test)  # test accuracy, and seconds of training without the tests (common/)
+nan_guard = common.NanGuardCallback(batch_size)  # where and why; Keras's own keras.callbacks.TerminateOnNaN() just stops
 # With EMA, each epoch's test (and the saved model) uses the averaged weights: swap them in first.
 swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if recipe["use_ema"] else []
-model.fit(**data, epochs=epochs, verbose=0, callbacks=[*swap, report, common.NanGuardCallback(batch_size)])
+model.fit(**data, epochs=epochs, verbose=0, callbacks=[*swap, report, nan_guard])
 
 # %% 5. 验证与保存 / Verify and save
 plt = common.plt_headless()
