@@ -22,17 +22,17 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import common  # noqa: E402  (flags, the test images; TensorFlow without its start-up noise)
+
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--out-dir", type=Path, default=ROOT / "outputs", help="where 04 and 08 wrote their models")
 parser.add_argument("--data-dir", help="MNIST and CIFAR-10 (default: $TFDEMOS_DATA_DIR, else data/)")
-parser.add_argument("--count", type=lambda text: int(text) if int(text) > 0 else parser.error("--count must be ≥ 1"), default=300, help="timed calls per way and model")
+parser.add_argument("--count", type=common.positive_int, default=300, help="timed calls per way and model")
 parser.add_argument("--models", nargs="+", choices=["digit", "photo"], default=["digit", "photo"],
                     help="which models: digit (04), photo (07, exported by 08)")
 parser.add_argument("--threads", type=int, default=0, help="LiteRT interpreter threads (0: its default)")
 args = parser.parse_args()
-
-sys.path.insert(0, str(ROOT))
-import common  # noqa: E402  (the test images; TensorFlow without its start-up noise)
 
 common.load_tensorflow_quietly()
 import keras  # noqa: E402

@@ -95,8 +95,9 @@ def copied(script, pieces):
 @pytest.mark.parametrize("script", sorted(LESSONS))
 def test_the_lesson_runs_copied_alone(script, tmp_path):
     program = tmp_path / "my_lesson.py"
-    program.write_text(copied(script, LESSONS[script]), encoding="utf-8")
-    assert "common" not in program.read_text(encoding="utf-8")
+    text = copied(script, LESSONS[script])
+    program.write_text(text, encoding="utf-8")
+    assert "common" not in text
     result = subprocess.run([sys.executable, "-I", str(program)], capture_output=True, text=True, encoding="utf-8",
                             cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, program.read_text(encoding="utf-8") + result.stderr[-3000:]
+    assert result.returncode == 0, text + result.stderr[-3000:]
