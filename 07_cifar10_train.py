@@ -21,9 +21,7 @@ Run / 运行
                                                 文章里的官方教程网络 / the article's tutorial network
   python 07_cifar10_train.py --epochs 2         快速看一眼；--minutes 30 练 30 分钟就停
                                                 a quick look; --minutes 30 stops after 30 min
-  python 07_cifar10_train.py --workers 192.168.1.10:2222,192.168.1.11:2222 --worker-index 0
-                                                两台机器一起练（另一台 --worker-index 1；README：多台机器）
-                                                two machines as one (the other: --worker-index 1)
+  几台机器一起练：docs/multi_machine.md / several machines as one: docs/multi_machine.md
   tensorboard --logdir outputs/cifar10_train    损失和学习率曲线 / loss and learning-rate curves
   python 08_cifar10_eval.py                     最新检查点的准确率 / accuracy of the latest checkpoint
 
@@ -36,7 +34,7 @@ import common  # first: from here on every fault ends in one clear message (comm
 import time
 from pathlib import Path
 
-from common.cluster import cluster_config
+from common.cluster import add_flags as add_cluster_flags, cluster_from_flags
 
 # %% 0. 配方 / The recipes: every knob in one table; a flag (--epochs, --lr, ...) overrides one
 AIRBENCH = dict(
@@ -89,26 +87,15 @@ parser.add_argument("--width", type=common.at_least(2),
 parser.add_argument("--without", nargs="+", default=[], metavar="PART", choices=list(WITHOUT),
                     help="去掉配方里的某几部分，看每一部分的作用 / leave parts of the recipe out, to see "
                          "what each buys: " + " ".join(WITHOUT))
-parser.add_argument("--save-every", type=common.positive_int, default=200,
-                    help="每 N 步保存一个检查点 / checkpoint every N steps")
+parser.add_argument("--save-every", type=common.positive_int, default=200, help="每 N 步保存一个检查点 / checkpoint every N steps")
 parser.add_argument("--keep-every-min", type=common.positive_float, default=10,
                     help="除了最后 3 个，每隔这么多分钟再留一个检查点（画时间曲线用）/ "
                          "besides the last 3, keep one checkpoint per this many minutes (for time curves)")
-parser.add_argument("--log-every", type=common.positive_int, default=20,
-                    help="每 N 步打印一行日志 / print a log line every N steps")
+parser.add_argument("--log-every", type=common.positive_int, default=20, help="每 N 步打印一行日志 / print a log line every N steps")
 parser.add_argument("--max-train", type=common.positive_int,
                     help="只用前 N 张训练图片（快速试一试）/ use only N training images (quick tries)")
-parser.add_argument("--fresh", action="store_true",
-                    help="删除旧的检查点，从头开始 / delete old checkpoints and start over")
-parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
-                    help="mirrored：用 tf.distribute.MirroredStrategy 分到所有 GPU（或 CPU）上 / "
-                         "mirrored: tf.distribute.MirroredStrategy over all GPUs (or the CPU)")
-parser.add_argument("--workers", metavar="HOST:PORT,...",
-                    help="在几台机器上一起训练：每台都运行同一条命令，各加自己的 --worker-index（README：多台机器）/ "
-                         "train on several machines: run the same command on each, with its own --worker-index")
-parser.add_argument("--worker-index", type=int,
-                    help="这台机器在 --workers 里的序号，0 是主节点（检查点写在它的 --train-dir）/ this machine's "
-                         "place in --workers; 0 is the chief (its --train-dir holds the run 08 evaluates)")
+parser.add_argument("--fresh", action="store_true", help="删除旧的检查点，从头开始 / delete old checkpoints and start over")
+add_cluster_flags(parser)  # --strategy, --workers, --worker-index (common/cluster.py)
 parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"],
                     help="bfloat16：用 16 位计算（权重仍是 32 位；要 CPU 支持 AVX512_BF16 或 AMX）；auto（airbench 的默认）："
                          "CPU 支持又没有 GPU 时就用 / bfloat16: 16-bit arithmetic, weights kept in 32 (needs AVX512_BF16 "
@@ -122,11 +109,7 @@ hyp.update({key: getattr(args, key) for key in ("epochs", "batch_size", "lr", "w
             if getattr(args, key) is not None})
 for part in args.without:
     hyp.update(WITHOUT[part])
-cluster = cluster_config(args.workers, args.worker_index)  # None: one machine (README: 多台机器 / several machines)
-if cluster and args.strategy == "mirrored":
-    common.fail("--strategy mirrored 只用于一台机器；有 --workers 或 TF_CONFIG 时 07 自动用多机策略，去掉这个参数即可 / "
-                "--strategy mirrored is for one machine; with --workers or TF_CONFIG 07 uses the multi-worker "
-                "strategy by itself: leave the flag out")
+cluster = cluster_from_flags(args)  # None: one machine (docs/multi_machine.md: several machines)
 
 # TensorFlow comes after the flags (--help and typos answer at once), minus its start-up noise.
 common.load_tensorflow_quietly()
@@ -136,11 +119,13 @@ import tensorflow as tf  # noqa: E402
 import numpy as np  # noqa: E402
 
 from common.augment import windows  # noqa: E402
-from common.cluster import fingerprint, leave_together, make_strategy, on_any_worker, same_on_every_worker  # noqa: E402
-from common.layers import ShiftOnlyBatchNorm, cifar10_tutorial_network  # noqa: E402
+from common.cluster import leave_together, make_strategy, on_any_worker, per_replica, require_same_everywhere  # noqa: E402
+from common.layers import cifar10_tutorial_network  # noqa: E402
 
-# Where to train: here (default), on every GPU here (--strategy mirrored), or on several machines
-# (--workers or TF_CONFIG: MultiWorkerMirroredStrategy, which must exist before anything else in TF).
+# %% 在哪里算、怎么算 / Where and how: every multi-machine and precision choice is made here
+# One machine by default; --strategy mirrored: every GPU here; --workers or TF_CONFIG: several
+# machines (MultiWorkerMirroredStrategy, which must exist before anything else in TF). On one
+# machine `strategy` is TensorFlow's default: its scope() and run() change nothing below.
 strategy, worker = make_strategy(args.strategy, cluster)
 common.set_seed(args.seed)
 # Worker 0 (the chief) writes the run 08 evaluates; each other worker keeps its own copy, to resume.
@@ -150,6 +135,12 @@ run = common.ResumableRun(train_dir, fresh=args.fresh,
                           run_files=["model.json", "settings.json", "normalization.json"])  # (the last: older runs)
 # The checkpoints must fit this network: refused before anything is written.
 run.require_same_settings({"model": args.model, "width": hyp["width"], "without": sorted(args.without)})
+if hyp["precision"] == "auto":  # a resumed run keeps the arithmetic it was started with
+    hyp["precision"] = run.trained_precision() or ("bfloat16" if common.use_bfloat16("auto") else "float32")
+keras.mixed_precision.set_global_policy("mixed_bfloat16" if hyp["precision"] == "bfloat16" else "float32")
+if hyp["batch_size"] % strategy.num_replicas_in_sync:
+    common.fail(f"--batch-size {hyp['batch_size']} 要能被 {strategy.num_replicas_in_sync} 个副本整除 / must be "
+                f"a multiple of the {strategy.num_replicas_in_sync} replicas: each takes an equal share of a batch")
 
 # %% 1. 准备数据 / Data: the official binary files, all in memory as uint8 (150 MB)
 files = common.cifar10_files(args.data_dir)
@@ -158,19 +149,15 @@ train_images, train_labels = all_images[:args.max_train], all_labels[:args.max_t
 # Channel mean and spread of all training pixels: the model's first layer scales by them.
 pixel_mean, pixel_std = all_images.reshape(-1, 3).mean(axis=0), all_images.reshape(-1, 3).std(axis=0)
 steps_per_epoch = len(train_images) // hyp["batch_size"]
-if hyp["batch_size"] % strategy.num_replicas_in_sync:
-    common.fail(f"--batch-size {hyp['batch_size']} 要能被 {strategy.num_replicas_in_sync} 个副本整除 / must be "
-                f"a multiple of the {strategy.num_replicas_in_sync} replicas: each takes an equal share of a batch")
 if steps_per_epoch == 0:
     common.fail(f"只有 {len(train_images)} 张训练图片，少于 --batch-size {hyp['batch_size']} / only "
                 f"{len(train_images)} training images for batch size {hyp['batch_size']}: use a smaller --batch-size")
 total_steps = args.steps or int(hyp["epochs"] * steps_per_epoch)
 
 
-def batch_stream(images, labels, hyp, first_step, total_steps, steps_per_epoch, seed, context):
-    """Batch after batch from `first_step` on, each a function of (seed, step) alone: a resumed
-    run sees exactly the batches an uninterrupted one would have seen. With several replicas
-    (`context`: GPUs, machines) each takes its own slice of the same batch.
+def make_batches(images, labels, hyp, steps_per_epoch, seed):
+    """batch(step): the step's images and labels, a function of (seed, step) alone, so a resumed
+    run sees exactly the batches an uninterrupted one would have seen.
 
     Augmentation: each image moved by up to `shift` pixels (reflected at the border); mirrored
     at random, or in alternate epochs (a fixed random half of the images in even epochs, the other
@@ -203,20 +190,44 @@ def batch_stream(images, labels, hyp, first_step, total_steps, steps_per_epoch, 
             x = mean + (x - mean) * tf.random.stateless_uniform([batch_size, 1, 1, 1], [seed + 4, step], low, high)
         return x, tf.gather(labels, chosen)
 
-    replicas = context.num_replicas_in_sync
-    here = replicas // context.num_input_pipelines  # replicas fed by this pipeline (this machine)
-    size = batch_size // replicas
-
-    def share(i):  # this pipeline's i-th element: one replica's slice of one step's batch
-        x, y = batch(first_step + i // here)
-        replica = context.input_pipeline_id * here + i % here
-        return x[replica * size:(replica + 1) * size], y[replica * size:(replica + 1) * size]
-
-    return (tf.data.Dataset.range((total_steps - first_step) * here)
-            .map(share, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+    return batch
 
 
 # %% 2. 模型 / Model: airbench's network (default), or the tutorial's
+@keras.saving.register_keras_serializable(package="dl_for_everyone")  # (its name in model.json)
+class ShiftOnlyBatchNorm(keras.layers.Layer):
+    """Batch normalization with a learned shift and no learned scale: the next layer (GELU, then a
+    convolution or max-pool) rescales anyway. The same arithmetic as Keras's
+    BatchNormalization(scale=False, epsilon=1e-5), which 08 and 10 use to read the checkpoints;
+    this one fused TensorFlow op measured 10% faster per training step on a CPU."""
+
+    def __init__(self, momentum=0.6, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum, self.epsilon = momentum, epsilon
+
+    def build(self, input_shape):
+        channels = (input_shape[-1],)
+        self.beta = self.add_weight(shape=channels, initializer="zeros", name="beta")
+        # (autocast off, aggregation mean: float32 under mixed precision; averaged over replicas)
+        self.moving_mean = self.add_weight(shape=channels, initializer="zeros", trainable=False,
+                                           name="moving_mean", autocast=False, aggregation="mean")
+        self.moving_variance = self.add_weight(shape=channels, initializer="ones", trainable=False,
+                                               name="moving_variance", autocast=False, aggregation="mean")
+
+    def call(self, x, training=None):
+        beta = tf.cast(self.beta, tf.float32)  # the op wants float32 statistics, also for bfloat16 pixels
+        y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            x, tf.ones_like(beta), beta, mean=self.moving_mean, variance=self.moving_variance, epsilon=self.epsilon,
+            is_training=bool(training), exponential_avg_factor=1 - self.momentum)
+        if training:  # normalized with this batch's statistics; the running averages move towards them
+            self.moving_mean.assign(mean)
+            self.moving_variance.assign(variance)
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
+
+
 # PyTorch's default start, which airbench was tuned with: uniform within ±1/√(inputs).
 TORCH_START = keras.initializers.VarianceScaling(1 / 3, mode="fan_in", distribution="uniform")
 
@@ -274,9 +285,6 @@ def set_airbench_start(model, images, whitening, dirac, eps=5e-4):
 
 # The tutorial's network lives beside its layers (LRN, per-image standardization) in common/layers.py.
 NETWORKS = {"airbench": airbench_model, "tutorial": cifar10_tutorial_network}
-if hyp["precision"] == "auto":  # a resumed run keeps the arithmetic it was started with
-    hyp["precision"] = run.trained_precision() or ("bfloat16" if common.use_bfloat16("auto") else "float32")
-keras.mixed_precision.set_global_policy("mixed_bfloat16" if hyp["precision"] == "bfloat16" else "float32")
 with strategy.scope():
     model = NETWORKS[hyp["network"]](hyp["width"], pixel_mean, pixel_std)
 run.require_same_model(model)  # 08 rebuilds the network from the model.json this writes
@@ -371,12 +379,11 @@ batch_size, guard, summary = hyp["batch_size"], common.NanGuard(), tf.summary.cr
 print(f"训练图片 / training images: {len(train_images):,}，每批 / batch {batch_size}，每轮 / steps per epoch "
       f"{steps_per_epoch}，训练步 / training steps {run.step}..{total_steps}")
 print(f"模型 / model {model.name}，{model.count_params():,} 个参数 / parameters，{hyp['precision']} 运算 / arithmetic")
-if not same_on_every_worker(strategy, fingerprint(args.seed, hyp, run.step, total_steps, len(train_images))):
-    common.fail("各台机器的参数、数据或检查点不一样：每台用同一条命令，同样的数据，同样从头开始（--fresh）或接着练 / "
-                "the workers differ in flags, data or checkpoints: run the same command with the same data on "
-                "each, all --fresh or all resuming")
-batches = strategy.distribute_datasets_from_function(lambda context: batch_stream(
-    train_images, train_labels, hyp, run.step, total_steps, steps_per_epoch, args.seed, context))
+require_same_everywhere(strategy, args.seed, hyp, run.step, total_steps, len(train_images))  # (several machines)
+# The steps from run.step on; each replica (GPU, machine) gets its share of every batch (common/cluster.py).
+batch = make_batches(train_images, train_labels, hyp, steps_per_epoch, args.seed)
+batches = strategy.distribute_datasets_from_function(
+    lambda context: per_replica(batch, batch_size, run.step, total_steps, context))
 start, last_log, loss = time.time(), time.time(), None
 with summary.as_default():
     for images, labels in batches:
@@ -386,9 +393,9 @@ with summary.as_default():
         run.step += 1
         if hyp["lookahead"]:
             after_step(run.step, steps_per_epoch, total_steps)
-        batch = (run.step - 1) % steps_per_epoch
+        index = (run.step - 1) % steps_per_epoch
         # A NaN stops here with the guard's message (exit 1); the last good checkpoint stays.
-        guard.check(run.step, loss, rows=(batch * batch_size, (batch + 1) * batch_size))
+        guard.check(run.step, loss, rows=(index * batch_size, (index + 1) * batch_size))
         if run.step % args.log_every == 0 or run.step == total_steps:
             seconds = (time.time() - last_log) / args.log_every
             print(f"{time.strftime('%H:%M:%S')}: 第 {run.step} 步 / step {run.step}, loss = {float(loss):.3f} "

@@ -172,18 +172,14 @@ else:  # --watch: evaluate each new checkpoint while 07 trains
 
 
 # %% 4. 带走模型 / Take the model home (--export): Keras's own layers, then SavedModel and LiteRT
-def plain_keras_copy(model):
-    """The same network in float32 with Keras's own BatchNormalization(scale=False) in place of 07's
-    ShiftOnlyBatchNorm (the same arithmetic; 07 keeps its own layer, 10% faster to train): it
-    loads with plain Keras, without this repository."""
+def float32_copy(model):
+    """The same network and weights in float32 (a run in bfloat16 keeps float32 weights): read with
+    Keras's own layers only (07's ShiftOnlyBatchNorm as BatchNormalization), it loads without this repository."""
     config = model.get_config()
     for layer in config["layers"]:
-        layer["config"]["dtype"] = "float32"  # (a run in bfloat16 keeps its float32 weights)
-        if layer["class_name"] == "ShiftOnlyBatchNorm":
-            layer.update(module="keras.layers", class_name="BatchNormalization", registered_name=None)
-            layer["config"].update(center=True, scale=False)
+        layer["config"]["dtype"] = "float32"
     copy = model.__class__.from_config(config)
-    copy.set_weights(model.get_weights())  # the same order: shift (beta), moving mean, moving variance
+    copy.set_weights(model.get_weights())
     return copy
 
 
@@ -194,7 +190,7 @@ if args.export:
              f"the model): --export needs a newer run: python 07_cifar10_train.py --fresh")
     export_dir = out / "cifar10_export"
     pixels = keras.Input((32, 32, 3), name="pixels")  # 0-255, RGB: what a photo has
-    app_model = keras.Model(pixels, keras.layers.Softmax(name="probabilities")(plain_keras_copy(model)(pixels)))
+    app_model = keras.Model(pixels, keras.layers.Softmax(name="probabilities")(float32_copy(model)(pixels)))
     common.save_keras_model(app_model, out / "cifar10_model.keras")
     from common.export import export_for_apps, litert_predict
     calibration = common.read_cifar10_bin(common.cifar10_files(args.data_dir)["train"][:1])[0][:500]

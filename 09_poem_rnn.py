@@ -143,8 +143,7 @@ common.load_tensorflow_quietly()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common.layers import HeadTailOutput  # noqa: E402  (the two-level softmax, section 2)
-from common.poem_writer import (CONFIG_FILE, VOCAB_FILE, choose_character, evaluate, export_model,  # noqa: E402
+from common.poem_writer import (CONFIG_FILE, VOCAB_FILE, evaluate, export_model,  # noqa: E402
                                 load_poem_model, network_sizes, read_config, show, start_characters, write_poems)
 
 common.set_seed(args.seed)
@@ -189,6 +188,66 @@ if training:
 
 
 # %% 2. 模型 / Model: characters → vectors → GRU → a probability for every possible next character
+class HeadTailOutput(keras.layers.Layer):
+    """Log-probabilities of every character through a two-level softmax, and the training loss.
+
+    The vocabulary is sorted by frequency. Its first `head` characters and one extra "rare" entry
+    share a softmax; a rarer character gets p(rare) × its share in a second softmax over the rare
+    ones alone: exact, summing to 1. call(x, targets) gives each position's loss, −log p(the next
+    character), and runs the second softmax only where the next character is rare (9% of the
+    Tang poems' characters with head 1500): most of a flat softmax's work over 8,000 scores is
+    skipped. Scores come from `embedding`'s table (weight tying) or a table of its own.
+    """
+
+    def __init__(self, vocab_size, head, embedding=None, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.head, self.embedding = vocab_size, min(head, vocab_size), embedding
+        self.split = self.head < vocab_size  # else one plain softmax: no rare characters, no "rare" entry
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        if self.embedding is None:
+            self.table = self.add_weight(shape=(self.vocab_size, width), initializer="glorot_uniform", name="table")
+        self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")
+        if self.split:  # the "rare" entry's vector and bias
+            self.rare = self.add_weight(shape=(width,), initializer="zeros", name="rare")
+            self.rare_bias = self.add_weight(shape=(), initializer="zeros", name="rare_bias")
+
+    def _table(self, dtype):
+        return keras.ops.cast(self.table if self.embedding is None else self.embedding.embeddings, dtype)
+
+    def _head_log_probs(self, x):  # [..., head + 1]: the head characters, then "rare" (if split)
+        table, head = self._table(x.dtype), self.head
+        scores = keras.ops.matmul(x, keras.ops.transpose(table[:head])) + keras.ops.cast(self.bias[:head], x.dtype)
+        if self.split:
+            rare = keras.ops.matmul(x, keras.ops.cast(self.rare, x.dtype)[:, None]) + keras.ops.cast(self.rare_bias, x.dtype)
+            scores = keras.ops.concatenate([scores, rare], axis=-1)
+        return tf.nn.log_softmax(tf.cast(scores, tf.float32))  # (float32 even under mixed bfloat16)
+
+    def _tail_log_probs(self, x):  # [..., vocab - head]: each rare character's share among the rare ones
+        scores = (keras.ops.matmul(x, keras.ops.transpose(self._table(x.dtype)[self.head:]))
+                  + keras.ops.cast(self.bias[self.head:], x.dtype))
+        return tf.nn.log_softmax(tf.cast(scores, tf.float32))
+
+    def call(self, x, targets=None):
+        head = self._head_log_probs(x)
+        if targets is None:  # every character's log-probability (to choose the next one)
+            if not self.split:
+                return head
+            return keras.ops.concatenate([head[..., :-1], head[..., -1:] + self._tail_log_probs(x)], axis=-1)
+        targets = tf.cast(targets, tf.int32)
+        loss = -tf.gather(head, tf.minimum(targets, self.head), batch_dims=len(targets.shape))
+        if not self.split:
+            return loss
+        where = tf.where(targets >= self.head)  # only these positions pay for the second softmax
+        tail = self._tail_log_probs(tf.gather_nd(x, where))
+        tail_loss = -tf.gather(tail, tf.gather_nd(targets, where) - self.head, batch_dims=1)
+        return tf.tensor_scatter_nd_add(loss, where, tail_loss)  # per position: −log p(next character)
+
+    def compute_output_shape(self, shape):
+        return (*shape[:-1], self.vocab_size)
+
+
 def build_model(vocab_size, embedding, units, layers=1, dropout=0.0, tied=True, head=1500):
     characters = keras.Input((None,), dtype="int32")
     embed = keras.layers.Embedding(vocab_size, embedding)
@@ -224,9 +283,20 @@ if training:
 
 
 # %% 4. 选字 / Choosing the next character: the model's scores → one character (samples and --generate)
-# choose_character (common/poem_writer.py, shared with the web app, 10): scores ÷ temperature
-# (< 1: the likeliest get likelier; > 1: wilder), only the top_k best and the characters the
-# form allows stay, softmax turns the scores into probabilities, and one is drawn at random.
+def choose_character(scores, allowed, rng, temperature=0.8, top_k=50):
+    """One character per row of scores (log-probabilities), drawn at random among the `allowed`
+    ones (the form's rules in common/poem_writer.py decide which: no punctuation inside a line,
+    the rhyme at its end, ...). The web app (10) writes its poems with this function too."""
+    logits = scores.astype(np.float64) / temperature  # < 1: the likeliest get likelier; > 1: wilder
+    logits[~np.broadcast_to(allowed, logits.shape)] = -np.inf  # probability 0
+    if top_k:  # only the k best stay (all, where fewer are allowed): never a freak character
+        kth = np.sort(logits, axis=1)[:, [-min(top_k, logits.shape[1])]]
+        logits[logits < kth] = -np.inf
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))  # softmax: scores → probabilities
+    p /= p.sum(axis=1, keepdims=True)
+    return np.array([rng.choice(len(row), p=row) for row in p], dtype=np.int32)
+
+
 choose = partial(choose_character, temperature=HYP["temperature"], top_k=HYP["top_k"])
 
 
@@ -312,23 +382,11 @@ if args.generate:
 # %% 9. 带走模型 / --export: an application feeds "<s>" and the poem so far, gets the next character's
 #    probabilities and chooses as section 4 does (the choosing and the form's rules stay in its own code)
 if args.export:
-    from common.export import export_for_apps, litert_predict
-    from common.poem_writer import load_exported_model, step_model
-    network, vocab, _ = load_exported_model(train_dir)  # poem_model.keras: Keras's own layers only
-    characters = keras.Input((None,), dtype="int32", name="characters")  # vocabulary numbers, "<s>" first
-    app_model = keras.Model(characters, keras.ops.exp(network(characters)[:, -1]), name="next_character")
+    from common.poem_writer import export_for_apps
     export_dir = common.output_dir(args.out_dir) / "poem_export"
     # The SavedModel reads the whole text; the LiteRT file one character per call, with the GRU's state.
-    files = export_for_apps(app_model, export_dir, "poem", litert_model=step_model(network))
-    common.write_json(export_dir / "vocab.json", vocab)  # number → character: the model's own list
-    text = [vocab.index("<s>")] + [vocab.index(ch) for ch in "床前明月光" if ch in vocab]
-    grus = [layer for layer in network.layers if isinstance(layer, keras.layers.GRU)]
-    states = {f"state_{i}": np.zeros((1, gru.units), np.float32) for i, gru in enumerate(grus, 1)}  # "nothing read yet"
-    for number in text:  # what a phone app does: one call per character, the state carried along
-        answer = litert_predict(files["poem.tflite"], {"character": np.array([[number]], np.int32), **states})
-        states = {name: answer[f"output_{i}"] for i, name in enumerate(states, 1)}
-    difference = np.abs(answer["output_0"] - app_model(np.array([text], np.int32)).numpy()).max()
+    kb, difference = export_for_apps(train_dir, export_dir, test_text="床前明月光")
     print(f"导出 / exported to {export_dir}: saved_model/poem/1/ (整段文字 / a whole text), poem.tflite "
-          f"（一次一个字 / one character per call, {len(files['poem.tflite']) / 1024:,.0f} KB）, vocab.json\n"
+          f"（一次一个字 / one character per call, {kb:,.0f} KB）, vocab.json\n"
           f"  LiteRT 一个字一个字地读，和 Keras 读整段的概率最多差 / LiteRT character by character vs Keras on "
           f"the whole text, largest difference in probability: {difference:.1e}")

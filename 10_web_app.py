@@ -73,13 +73,17 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-import common.layers  # noqa: E402,F401  (registers the layers saved models refer to: an older 04's SpaceToDepth, 09's HeadTailOutput)
+import common.layers  # noqa: E402,F401  (registers the layers saved models refer to: an older 04's SpaceToDepth)
 from common import fail, load_keras_model  # noqa: E402
 from common.cifar10_model import CLASSES_ZH, average_over_views, read_network, restore, scaled_as_trained  # noqa: E402
 from common.digits import open_picture, prepare_digit  # noqa: E402
 from common.membership import load_model as load_membership_model  # noqa: E402
-from common.poem_writer import choose_character, load_exported_model, show, start_characters, write_poems  # noqa: E402
+from common.lessons import from_script  # noqa: E402
+from common.poem_writer import load_exported_model, show, start_characters, write_poems  # noqa: E402
 from common.poems import to_simplified_converter  # noqa: E402
+
+# 09's way of choosing the next character (temperature, top-k), taken from 09 itself: one copy.
+choose_character = from_script("09_poem_rnn.py", "choose_character", np=np)
 
 
 # %% 1. 读取模型 / Load the models: each once, at start; a missing one switches its part off

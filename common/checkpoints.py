@@ -4,7 +4,8 @@ TensorFlow writes a checkpoint as `ckpt-N_temp/` first, then the final `ckpt-N.i
 `ckpt-N.data-*` files, and rewrites the small `checkpoint` index file last, so a reader (08)
 only ever sees finished checkpoints. A run killed while saving leaves the `_temp` folder behind:
 `remove_unfinished` clears it, `clear` (for --fresh) removes every trace of the old run.
-Saving itself is in training.py (ResumableRun.save).
+Saving itself is in training.py (ResumableRun.save); `restore_every_weight` reads one back
+for 07's resume, 08, 09 and 10.
 """
 import shutil
 from pathlib import Path
@@ -39,3 +40,17 @@ def clear(train_dir, also=()):
     for path in [*train_dir.glob("ckpt-*"), train_dir / "checkpoint", *(train_dir / name for name in also)]:
         _remove(path)
 
+
+
+def restore_every_weight(checkpoint, path, how_to_fix, partial=False):
+    """checkpoint.restore(path), with every object it tracks found in the file (a silent partial
+    restore would train or evaluate noise), or one clear message ending in `how_to_fix`.
+    partial: the file may hold more (an optimizer's slots) than `checkpoint` asks for."""
+    import tensorflow as tf
+    try:
+        status = checkpoint.restore(path)
+        (status.expect_partial() if partial else status).assert_existing_objects_matched()
+    except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, RuntimeError) as error:
+        raise UserError(f"检查点读不出来，或不属于这个模型 / the checkpoint {path} could not be read or does not fit "
+                        f"this model ({type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}); "
+                        f"{how_to_fix}") from None

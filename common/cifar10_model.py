@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import layers  # noqa: F401  (registers the layers of 07's tutorial model for model.json)
+from .checkpoints import restore_every_weight
 from .errors import fail
 
 CLASSES_ZH = {"airplane": "飞机", "automobile": "汽车", "bird": "鸟", "cat": "猫", "deer": "鹿",
@@ -22,10 +23,17 @@ CLASSES_ZH = {"airplane": "飞机", "automobile": "汽车", "bird": "鸟", "cat"
 
 
 def read_network(train_dir):
-    """The network as 07 described it in model.json (it scales raw pixels itself); no weights yet."""
+    """The network as 07 described it in model.json (it scales raw pixels itself); no weights yet.
+    07's ShiftOnlyBatchNorm is read as Keras's BatchNormalization(scale=False): the same arithmetic
+    and the same weights (shift, moving mean, moving variance), without 07's code."""
     train_dir = Path(train_dir)
     try:
-        return keras.models.model_from_json((train_dir / "model.json").read_text(encoding="utf-8"))
+        config = json.loads((train_dir / "model.json").read_text(encoding="utf-8"))
+        for layer in config["config"]["layers"]:
+            if layer["class_name"] == "ShiftOnlyBatchNorm":
+                layer.update(module="keras.layers", class_name="BatchNormalization", registered_name=None)
+                layer["config"].update(center=True, scale=False)
+        return keras.models.model_from_json(json.dumps(config))
     except FileNotFoundError:
         fail(f"还没有训练好的模型，请先运行 07 / no trained model in {train_dir}: run 07_cifar10_train.py first (or pass --train-dir)")
     except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -48,12 +56,7 @@ def restore(model, checkpoint_path):
     """Load the checkpoint's weights into `model`; return (step, minutes of training)."""
     train_seconds = tf.Variable(0.0, dtype=tf.float64)
     checkpoint = tf.train.Checkpoint(model=model, train_seconds=train_seconds)
-    try:
-        # Every weight of the model must come from the file (a silent partial restore would evaluate noise).
-        checkpoint.restore(checkpoint_path).expect_partial().assert_existing_objects_matched()
-    except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, RuntimeError) as error:
-        fail(f"检查点读不出来 / checkpoint {checkpoint_path} could not be read ({type(error).__name__}: "
-             f"{str(error).splitlines()[0][:200]}); delete it or run 07 with --fresh")
+    restore_every_weight(checkpoint, checkpoint_path, "delete it or run 07 with --fresh", partial=True)
     return int(checkpoint_path.rsplit("-", 1)[-1]), float(train_seconds.numpy()) / 60
 
 

@@ -1,8 +1,12 @@
 """Where 07 trains: this process, its GPUs, or several machines (tf.distribute).
 
-    cluster = cluster_config(args.workers, args.worker_index)   # right after the flags: typos answer at once
+    add_flags(parser)                    # --strategy, --workers, --worker-index
+    cluster = cluster_from_flags(args)   # right after the flags: typos answer at once
     ...import tensorflow...
     strategy, worker = make_strategy(args.strategy, cluster)
+    batches = strategy.distribute_datasets_from_function(
+        lambda context: per_replica(batch, batch_size, first_step, total_steps, context))
+    require_same_everywhere(strategy, flags, step, ...)   # before the first step
 
 --workers A:PORT,B:PORT --worker-index I (or a TF_CONFIG set by a cluster manager) starts
 tf.distribute.MultiWorkerMirroredStrategy: the same command runs on every machine, each with its
@@ -37,6 +41,29 @@ def parse_workers(text):
     if len(set(workers)) != len(workers):
         fail(f"--workers 里有重复的地址 / --workers lists an address twice: {text}")
     return workers
+
+
+def add_flags(parser):
+    """07's flags for where it trains."""
+    parser.add_argument("--strategy", choices=["default", "mirrored"], default="default",
+                        help="mirrored：用 tf.distribute.MirroredStrategy 分到所有 GPU（或 CPU）上 / "
+                             "mirrored: tf.distribute.MirroredStrategy over all GPUs (or the CPU)")
+    parser.add_argument("--workers", metavar="HOST:PORT,...",
+                        help="在几台机器上一起训练：每台都运行同一条命令，各加自己的 --worker-index（docs/multi_machine.md）/ "
+                             "train on several machines: run the same command on each, with its own --worker-index")
+    parser.add_argument("--worker-index", type=int,
+                        help="这台机器在 --workers 里的序号，0 是主节点（检查点写在它的 --train-dir）/ this machine's "
+                             "place in --workers; 0 is the chief (its --train-dir holds the run 08 evaluates)")
+
+
+def cluster_from_flags(args):
+    """The cluster (a TF_CONFIG dict) the flags or the environment describe; None: one machine."""
+    cluster = cluster_config(args.workers, args.worker_index)
+    if cluster and args.strategy == "mirrored":
+        fail("--strategy mirrored 只用于一台机器；有 --workers 或 TF_CONFIG 时 07 自动用多机策略，去掉这个参数即可 / "
+             "--strategy mirrored is for one machine; with --workers or TF_CONFIG 07 uses the multi-worker "
+             "strategy by itself: leave the flag out")
+    return cluster
 
 
 def cluster_config(workers_text, index):
@@ -153,11 +180,33 @@ def fingerprint(*values):
     return zlib.crc32(json.dumps(values, sort_keys=True, default=str).encode()) % 2 ** 24  # exact in float32
 
 
-def same_on_every_worker(strategy, number):
-    """Is `number` (a fingerprint of the flags and the step reached) the same on all workers?"""
+def require_same_everywhere(strategy, *values):
+    """Stop with what to do unless `values` (flags, the step reached, data sizes) match on all workers."""
     if worker_count(strategy) == 1:
-        return True
-    return bool((_every_worker(strategy, float(number)) == float(number)).all())
+        return
+    number = float(fingerprint(*values))
+    if not (_every_worker(strategy, number) == number).all():
+        fail("各台机器的参数、数据或检查点不一样：每台用同一条命令，同样的数据，同样从头开始（--fresh）或接着练 / "
+             "the workers differ in flags, data or checkpoints: run the same command with the same data on "
+             "each, all --fresh or all resuming")
+
+
+def per_replica(batch, batch_size, first_step, total_steps, context):
+    """A tf.data.Dataset of this machine's shares of batch(step) (`batch_size` images) for the steps from `first_step`:
+    with several replicas (`context`: GPUs, machines) each takes its own slice of the same batch;
+    on one machine with one replica, simply batch(first_step), batch(first_step + 1), ..."""
+    import tensorflow as tf
+    replicas = context.num_replicas_in_sync
+    here = replicas // context.num_input_pipelines  # replicas fed by this pipeline (this machine)
+    size = batch_size // replicas
+
+    def share(i):  # this pipeline's i-th element: one replica's slice of one step's batch
+        x, y = batch(first_step + i // here)
+        replica = context.input_pipeline_id * here + i % here
+        return x[replica * size:(replica + 1) * size], y[replica * size:(replica + 1) * size]
+
+    return (tf.data.Dataset.range((total_steps - first_step) * here)
+            .map(share, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
 
 
 def _every_worker(strategy, value):

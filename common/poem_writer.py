@@ -1,7 +1,7 @@
 """Writing poems with 09's trained model: loading a train dir, the form and rhyme rules, --evaluate.
 
 09 trains the model; this is what 09's --generate / --evaluate and the web app (10) share: the
-sampling step, the form's rules, loading a trained model. It imports TensorFlow: import it after the flags.
+form's rules, loading a trained model. (The sampler, choose(scores, allowed), is 09's own.) It imports TensorFlow: import it after the flags.
 """
 import json
 import re
@@ -71,12 +71,7 @@ def load_poem_model(train_dir, build_model):
         return None
     config, vocab = read_config(train_dir), read_vocab(train_dir)
     model = build_model(*network_sizes(config, train_dir))
-    try:
-        # Every weight must come from the file (a silent partial restore would write noise).
-        tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
-    except (tf.errors.OpError, ValueError, AssertionError) as error:
-        fail(f"检查点读不出来 / the checkpoint in {train_dir} cannot be read ({type(error).__name__}); "
-             f"train again with --fresh")
+    checkpoints.restore_every_weight(tf.train.Checkpoint(model=model), latest, "train again with --fresh", partial=True)
     return model, vocab, config
 
 
@@ -151,23 +146,10 @@ def load_exported_model(train_dir):
     if not all((train_dir / name).exists() for name in (EXPORT_FILE, VOCAB_FILE, CONFIG_FILE)):
         return None
     config, vocab = read_config(train_dir), read_vocab(train_dir)
-    from . import layers  # noqa: F401  (registers HeadTailOutput: models exported before 2026-12-04 use it)
-    model = load_keras_model(train_dir / EXPORT_FILE, f"用 python 09_poem_rnn.py --generate 1 --train-dir {train_dir} 重新写出 / "
-                             f"run python 09_poem_rnn.py --generate 1 --train-dir {train_dir} to write it again")
+    model = load_keras_model(train_dir / EXPORT_FILE, f"删掉它，再用 python 09_poem_rnn.py --generate 1 --train-dir {train_dir} "
+                             f"重新写出 / delete it and run python 09_poem_rnn.py --generate 1 --train-dir {train_dir} "
+                             f"to write it again")
     return model, vocab, config
-
-
-def choose_character(scores, allowed, rng, temperature=0.8, top_k=50):
-    """One character per row of scores, drawn among the `allowed` ones (the form's rules below
-    decide which: no punctuation inside a line, the rhyme at its end, ...)."""
-    logits = scores.astype(np.float64) / temperature  # < 1: the likeliest get likelier; > 1: wilder
-    logits[~np.broadcast_to(allowed, logits.shape)] = -np.inf  # probability 0
-    if top_k:  # only the k best stay (all, where fewer are allowed)
-        kth = np.sort(logits, axis=1)[:, [-min(top_k, logits.shape[1])]]
-        logits[logits < kth] = -np.inf
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))  # softmax: scores → probabilities
-    p /= p.sum(axis=1, keepdims=True)
-    return np.array([rng.choice(len(row), p=row) for row in p], dtype=np.int32)
 
 
 # ---------------------------------------------------------------- writing poems
@@ -330,3 +312,26 @@ def evaluate(model, vocab, train_poems, valid_poems, choose):
         print(f"  {label}{' ' * (column - display_width(label))}{percent(ours[key])}{compared}")
     return dict(validation_loss=model_loss, bigram_loss=bigram, copied_lines=ours["copied"],
                 repeated_line_poems=ours["repeated_line"], generated=ours, corpus=theirs)
+
+
+# ---------------------------------------------------------------- 09 --export
+def export_for_apps(train_dir, export_dir, test_text):
+    """EXPORT_FILE as a SavedModel (the whole text so far in, the next character's probabilities
+    out) and a LiteRT file (one character and the GRU states in per call), with vocab.json. Reads
+    `test_text` through LiteRT one character at a time, as a phone app would, and compares with
+    Keras on the whole text: returns (the .tflite file's KB, the largest difference in probability)."""
+    from .export import export_for_apps as write_formats, litert_predict
+    from .files import write_json
+    network, vocab, _ = load_exported_model(train_dir)  # poem_model.keras: Keras's own layers only
+    characters = keras.Input((None,), dtype="int32", name="characters")  # vocabulary numbers, "<s>" first
+    app_model = keras.Model(characters, keras.ops.exp(network(characters)[:, -1]), name="next_character")
+    files = write_formats(app_model, export_dir, "poem", litert_model=step_model(network))
+    write_json(Path(export_dir) / "vocab.json", vocab)  # number → character: the model's own list
+    text = [vocab.index(BOS)] + [vocab.index(ch) for ch in test_text if ch in vocab]
+    grus = [layer for layer in network.layers if isinstance(layer, keras.layers.GRU)]
+    states = {f"state_{i}": np.zeros((1, gru.units), np.float32) for i, gru in enumerate(grus, 1)}  # "nothing read yet"
+    for number in text:  # one call per character, the state carried along
+        answer = litert_predict(files["poem.tflite"], {"character": np.array([[number]], np.int32), **states})
+        states = {name: answer[f"output_{i}"] for i, name in enumerate(states, 1)}
+    difference = np.abs(answer["output_0"] - app_model(np.array([text], np.int32)).numpy()).max()
+    return len(files["poem.tflite"]) / 1024, float(difference)

@@ -100,11 +100,8 @@ class ResumableRun:
                                                   keep_checkpoint_every_n_hours=keep_hours)
         latest = self.manager.latest_checkpoint
         if latest:
-            try:
-                self.checkpoint.restore(latest).assert_existing_objects_matched()
-            except (tf.errors.OpError, ValueError, AssertionError) as error:
-                fail(f"检查点 {latest} 读不出来或不属于这个模型 / cannot restore it ({type(error).__name__}): "
-                     f"use the flags it was trained with, or start over with --fresh")
+            checkpoints.restore_every_weight(self.checkpoint, latest,
+                                             "use the flags it was trained with, or start over with --fresh")
             print(f"从检查点接着训练 / resumed from {latest}，第 {int(optimizer.iterations.numpy())} 步 / "
                   f"at step {int(optimizer.iterations.numpy())}")
         else:

@@ -186,7 +186,7 @@ def test_kill_during_save_then_resume_other_width_and_fresh(cifar, tmp_path, spa
 @pytest.mark.slow
 def test_08_exports_a_plain_keras_model_a_saved_model_and_litert_files(cifar, cifar_run, tmp_path):
     """08 --export: 07's network with Keras's own BatchNormalization (the same numbers as its
-    ShiftOnlyBatchNorm, in float32), taking pixels 0-255 and answering probabilities; loaded with
+    ShiftOnlyBatchNorm: tests/test_copy_out.py), taking pixels 0-255 and answering probabilities; loaded with
     its SavedModel and LiteRT files by a Python that cannot see this repository."""
     import keras
     import numpy as np
@@ -205,7 +205,7 @@ def test_08_exports_a_plain_keras_model_a_saved_model_and_litert_files(cifar, ci
     fresh = run_outside_repo(PREDICT_WITH_EACH_FORMAT, out / "cifar10_model.keras",
                              export / "saved_model" / "cifar10" / "1", "pixels", export / "cifar10.tflite", cwd=tmp_path)
     from_keras, served, lite = (np.array(p) for p in json.loads(fresh.splitlines()[-1]))
-    # 07's own network, its ShiftOnlyBatchNorm kept, in float32: the same probabilities
+    # 07's network as 08 evaluates it (common/cifar10_model.py), in float32: the same probabilities
     original = read_network(cifar_run[2])
     config = original.get_config()
     for layer in config["layers"]:

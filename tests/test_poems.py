@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from common.lessons import from_script
 from conftest import C_LOCALE, QUICK, ROOT, copy_of, run_outside_repo, run_script, tang_folder
 
 @pytest.fixture
@@ -36,7 +37,9 @@ def test_exported_model_writes_what_the_checkpoint_writes(trained):
                            "--seed", 1, "--script", "traditional")
     assert generated.returncode == 0, generated.stderr[-2000:]
     code = ("import sys, functools, numpy as np, common; common.load_tensorflow_quietly()\n"
-            "from common.poem_writer import choose_character, load_exported_model, show, write_poems\n"
+            "from common.lessons import from_script\n"
+            "from common.poem_writer import load_exported_model, show, write_poems\n"
+            "choose_character = from_script('09_poem_rnn.py', 'choose_character', np=np)\n"
             "model, vocab, config = load_exported_model(sys.argv[1])\n"
             "choose = functools.partial(choose_character, rng=np.random.default_rng(1))\n"
             "print('\\n'.join(show(p) for p in write_poems(model, vocab, 3, choose)))\n")
@@ -108,7 +111,7 @@ def test_checkpoint_of_another_shape_is_refused_not_half_loaded(trained, tmp_pat
     config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
     (copy / "config.json").write_text(json.dumps({**config, "tied": False}), encoding="utf-8")
     result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--generate", 1)
-    assert result.returncode == 2 and "cannot be read" in result.stderr and "--fresh" in result.stderr
+    assert result.returncode == 2 and "could not be read" in result.stderr and "--fresh" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -126,12 +129,12 @@ def test_model_of_an_older_09_is_refused_with_what_to_do(trained, tmp_path):
 @pytest.mark.parametrize("head", [4, 1, 30])  # two levels; almost all rare; one plain softmax (head ≥ vocabulary)
 @pytest.mark.parametrize("tied", [True, False])
 def test_two_level_softmax_is_exact(head, tied):
-    """HeadTailOutput: probabilities sum to 1, and the training loss (targets given, second softmax
+    """09's HeadTailOutput: probabilities sum to 1, and the training loss (targets given, second softmax
     only where needed) is exactly −log p of the full distribution, in float32 and mixed bfloat16."""
     import keras
     import numpy as np
     import tensorflow as tf
-    from common.layers import HeadTailOutput
+    HeadTailOutput = from_script("09_poem_rnn.py", "HeadTailOutput", keras=keras, tf=tf)
     rng = np.random.default_rng(head)
     x = rng.normal(size=(3, 9, 8)).astype("float32")
     targets = rng.integers(0, 20, size=(3, 9))
@@ -160,8 +163,9 @@ def test_exported_model_is_plain_keras_with_the_same_log_probabilities(tmp_path,
     and gets the two-level softmax's log-probabilities (to float32 rounding)."""
     import keras
     import numpy as np
-    from common.layers import HeadTailOutput
+    import tensorflow as tf
     from common.poem_writer import EXPORT_FILE, export_model
+    HeadTailOutput = from_script("09_poem_rnn.py", "HeadTailOutput", keras=keras, tf=tf)
     rng = np.random.default_rng(head)
     characters = keras.Input((None,), dtype="int32")
     embed = keras.layers.Embedding(20, 8)
