@@ -16,6 +16,7 @@ Run / 运行
   python 09_poem_rnn.py --generate 5 --form 7 --lines 4
                                                    写 5 首七言绝句 / five 7-character quatrains
   python 09_poem_rnn.py --generate 1 --acrostic 春夏秋冬      藏头诗 / an acrostic poem
+  python 09_poem_rnn.py --generate 3 --theme 秋夜 思乡       按主题写 / poems on a theme
   python 09_poem_rnn.py --export                   导出给应用程序（SavedModel、LiteRT）/ export for applications
   python 09_poem_rnn.py --evaluate                 损失与二元模型对比，抄袭率、重复率
                                                    loss vs. a bigram baseline, copy and repeat rates
@@ -36,8 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from common import fail
-from common.poems import (build_vocab, form_list, pack, read_text_corpus, regular_tang_poems, split_poems,
-                          to_simplified_converter, vocab_fingerprint)
+from common.poems import (build_vocab, form_list, pack, read_text_corpus, regular_tang_poems, related_table,
+                          save_related, split_poems, theme_characters, to_simplified_converter, vocab_fingerprint)
 
 # The recipe: every knob of the default run, with why. The flags below default to these values.
 HYP = dict(
@@ -113,6 +114,8 @@ parser.add_argument("--start", help="诗的第一个字 / first character of the
 parser.add_argument("--acrostic",
                     help="藏头诗：第 i 句以第 i 个字开头（字数就是句数） / "
                          "acrostic: line i starts with character i (sets the number of lines)")
+parser.add_argument("--theme", nargs="+", metavar="WORD",
+                    help="主题：一两个词，如 --theme 秋夜 思乡（简繁皆可） / a theme: a word or two, e.g. --theme 秋夜 思乡")
 parser.add_argument("--temperature", type=common.positive_float, default=HYP["temperature"],
                     help="温度：< 1 选得更稳，> 1 更放飞 / < 1: safer choices, > 1: wilder")
 parser.add_argument("--top-k", type=common.nonnegative_int, default=HYP["top_k"],
@@ -133,8 +136,9 @@ parser.add_argument("--evaluate", action="store_true",
 common.add_common_args(parser)
 args = common.parse_args(parser)
 args.start, args.acrostic = common.argv_text(args.start), common.argv_text(args.acrostic)
-if (args.start or args.acrostic) and not args.generate:
-    args.generate = 1  # asking for a first character means: write a poem
+args.theme = args.theme and [common.argv_text(word) for word in args.theme]
+if (args.start or args.acrostic or args.theme) and not args.generate:
+    args.generate = 1  # asking for a first character or a theme means: write a poem
 hyp = {key: getattr(args, key, value) for key, value in HYP.items()}  # the recipe, as the flags changed it
 training = not (args.generate or args.evaluate or args.export)  # else sections 6-9 use the model an earlier run trained
 
@@ -143,8 +147,9 @@ common.load_tensorflow_quietly()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common.poem_writer import (CONFIG_FILE, VOCAB_FILE, evaluate, export_model,  # noqa: E402
-                                load_poem_model, network_sizes, read_config, show, start_characters, write_poems)
+from common.poem_writer import (CONFIG_FILE, VOCAB_FILE, evaluate, export_model, load_poem_model,  # noqa: E402
+                                network_sizes, read_config, related_for, show, start_characters, write_on_theme,
+                                write_poems)
 
 common.set_seed(args.seed)
 train_dir = Path(args.train_dir or common.SCRIPTS_DIR / "outputs" / "poem_rnn")
@@ -300,6 +305,17 @@ def choose_character(scores, allowed, rng, temperature=0.8, top_k=50):
 choose = partial(choose_character, temperature=HYP["temperature"], top_k=HYP["top_k"])
 
 
+def theme_bonus(plan, company, vocab_size, keyword_bonus=4.0, company_bonus=0.7):
+    """--theme steers the choice by adding to the scores before choose_character draws: in line i
+    its planned keyword plan[i] gets +keyword_bonus (e^4: 55 times likelier), the theme's company
+    (characters that go with it in the training poems) +company_bonus (2 times) everywhere. A nudge,
+    not an order: the model still writes what it finds fluent, and the form's rules still hold."""
+    bonus = np.zeros((len(plan), vocab_size), np.float32)  # [lines, vocabulary]
+    bonus[:, company] = company_bonus
+    bonus[np.arange(len(plan)), plan] = keyword_bonus
+    return bonus
+
+
 # %% 5. 训练 / Training: random batches of rows; losses and a sample poem now and then (resumable)
 if training:
     @tf.function(jit_compile=args.jit == "on")
@@ -341,6 +357,7 @@ if training:
             run.save(f"step {run.step}")
     interrupted = run.finish()
     export_model(model, train_dir)  # one .keras file that other programs (the web app, 10) load
+    save_related(train_dir, *related_table(train_poems, vocab), vocab)  # for --theme: which characters go together
     if interrupted:  # Ctrl-C or SIGTERM: saved; run again to resume
         raise SystemExit(run.exit_code)
 
@@ -371,10 +388,19 @@ if args.generate:
     to_simplified = to_simplified_converter()
     starts = start_characters(vocab, args.start, args.acrostic, args.lines, to_simplified)
     lines = len(starts) if args.acrostic else args.lines
-    poems = write_poems(model, vocab, args.generate,
-                        partial(choose, rng=np.random.default_rng(args.seed), temperature=args.temperature,
-                                top_k=args.top_k),
-                        form=args.form, lines=lines, starts=starts, free=free, rhyme=args.rhyme, repeats=args.repeats)
+    rng = np.random.default_rng(args.seed)
+    drawing = partial(choose, rng=rng, temperature=args.temperature, top_k=args.top_k)
+    form = dict(form=args.form, lines=lines, starts=starts, rhyme=args.rhyme, repeats=args.repeats)
+    if args.theme:  # several drafts per poem, each nudged by theme_bonus (section 4); the most fluent on theme is kept
+        if free:
+            fail("--theme 只用于唐诗模型（这个模型学的是 --corpus 的文字）/ --theme works with the Tang poems model "
+                 "only (this one learned a --corpus text)")
+        theme = [vocab.index(ch) for ch in theme_characters(args.theme, vocab, to_simplified)]
+        forms = form_list(config.get("forms", "5,7"))  # the poems it trained on, for a model from before --theme
+        related = related_for(train_dir, vocab, lambda: load_corpus(None, args.data_dir, forms, None)[0])
+        poems, _ = write_on_theme(model, vocab, args.generate, drawing, theme, related, theme_bonus, rng, **form)
+    else:
+        poems = write_poems(model, vocab, args.generate, drawing, free=free, **form)
     for i, poem in enumerate(poems, 1):
         poem = to_simplified(poem) if args.script == "simplified" else poem  # the model writes as it read
         print(f"\n[{i}]\n" + (poem if free else show(poem)))

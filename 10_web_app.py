@@ -7,7 +7,7 @@ What it shows
   A part whose model is not trained yet says which command trains it; the rest works.
     POST /api/digit   a PNG/JPG → the 28×28 picture the model saw, ten probabilities (04's model)
     POST /api/photo   a PNG/JPG → CIFAR-10's top 3 in Chinese and English (07's model, 08's TTA)
-    POST /api/poem    {"form": 5, "lines": 4, "start": "春", ...} → a poem (09's model)
+    POST /api/poem    {"form": 5, "lines": 4, "start": "春", "theme": "秋夜 思乡", ...} → a poem (09's model)
     POST /api/membership  {"hour": 21, "ip1": 58, ...} → each class's probability (05's model)
     GET  /api/status  which models are loaded; for a missing one, the command that trains it
 
@@ -79,11 +79,11 @@ from common.cifar10_model import CLASSES_ZH, average_over_views, read_network, r
 from common.digits import open_picture, prepare_digit  # noqa: E402
 from common.membership import load_model as load_membership_model  # noqa: E402
 from common.lessons import from_script  # noqa: E402
-from common.poem_writer import load_exported_model, show, start_characters, write_poems  # noqa: E402
-from common.poems import to_simplified_converter  # noqa: E402
+from common.poem_writer import load_exported_model, show, start_characters, write_on_theme, write_poems  # noqa: E402
+from common.poems import MAX_THEME_CHARACTERS, load_related, theme_characters, to_simplified_converter  # noqa: E402
 
 # 09's way of choosing the next character (temperature, top-k), taken from 09 itself: one copy.
-choose_character = from_script("09_poem_rnn.py", "choose_character", np=np)
+choose_character, theme_bonus = from_script("09_poem_rnn.py", "choose_character", "theme_bonus", np=np)
 
 
 # %% 1. 读取模型 / Load the models: each once, at start; a missing one switches its part off
@@ -123,8 +123,9 @@ def load_photo_model(train_dir):
 
 
 def load_poem_writer(train_dir):
-    """09's network (poem_model.keras: 09 writes it when it stops), vocabulary, settings and the
-    traditional → simplified converter; None before 09 has run."""
+    """09's network (poem_model.keras: 09 writes it when it stops), vocabulary, settings, the
+    traditional → simplified converter and the table for themes (None from a run before --theme);
+    None before 09 has run."""
     loaded = load_exported_model(train_dir)
     if loaded is None and tf.train.latest_checkpoint(str(train_dir)) and not (train_dir / "config.json").is_file():
         fail(f"{train_dir} 不是 09 的训练文件夹（没有 config.json），请把 --poem-train-dir 指向 09 训练用的 --train-dir"
@@ -140,7 +141,7 @@ def load_poem_writer(train_dir):
     model = tf.function(network, reduce_retracing=True)
     write_poems(model, vocab, 1, functools.partial(choose_character, rng=np.random.default_rng()),
                 free=config["corpus"] != "tang", max_len=8)  # a first poem builds the graphs
-    return model, vocab, config, to_simplified_converter()
+    return model, vocab, config, to_simplified_converter(), load_related(train_dir, vocab)
 
 
 def load_membership(path):
@@ -190,13 +191,15 @@ def read_photo(body):
     return np.asarray(ImageOps.fit(picture, (32, 32), Image.LANCZOS), dtype=np.float32)
 
 
-POEM_FORM = {"form": 5, "lines": 4, "start": None, "acrostic": None, "temperature": 0.8, "script": "simplified"}
+POEM_FORM = {"form": 5, "lines": 4, "start": None, "acrostic": None, "theme": None, "temperature": 0.8,
+             "script": "simplified"}
 POEM_CHOICES = {"form": [5, 7], "lines": [4, 8], "script": ["simplified", "traditional"]}
 
 
 def read_poem_request(body):
-    """{"form": 5|7, "lines": 4|8, "start": "春" or "acrostic": "春夏秋冬", "temperature": 0.1-2,
-    "script": "simplified"|"traditional"}; a field left out keeps its value in POEM_FORM."""
+    """{"form": 5|7, "lines": 4|8, "start": "春" or "acrostic": "春夏秋冬", "theme": "秋夜 思乡",
+    "temperature": 0.1-2, "script": "simplified"|"traditional"}; a field left out keeps its value in
+    POEM_FORM. (Which characters a theme may have is theme_characters' to say, in write_poem.)"""
     try:
         request = json.loads(body)
     except (ValueError, RecursionError):  # not UTF-8, a 5,000-digit number, [[[[…]]]] nested 100,000 deep
@@ -213,6 +216,10 @@ def read_poem_request(body):
         text = request[name]
         if text is not None and not (isinstance(text, str) and 0 < len(text) <= most and text.isalpha()):
             raise ValueError(f"{name} 应为 1 到 {most} 个汉字 / must be 1 to {most} Chinese characters")
+    theme = request["theme"]
+    if theme is not None and not (isinstance(theme, str) and len(theme) <= 4 * MAX_THEME_CHARACTERS):
+        raise ValueError(f"theme 应为一两个词，最多 {MAX_THEME_CHARACTERS} 个汉字 / must be a word or two, at most "
+                         f"{MAX_THEME_CHARACTERS} Chinese characters")
     return request
 
 
@@ -264,14 +271,24 @@ def predict_membership(loaded, lock, row):
 
 def write_poem(writer, lock, request):
     """One poem, drawn anew each time; the form's rules are common/poem_writer.py's, as in 09 --generate."""
-    model, vocab, config, to_simplified = writer
+    model, vocab, config, to_simplified, related = writer
     free = config["corpus"] != "tang"  # a --corpus model writes free text, until its end marker
-    # An unknown first character: common.UserError, answered like a ValueError (400).
+    # An unknown first character or theme: common.UserError, answered like a ValueError (400).
     starts = start_characters(vocab, request["start"], request["acrostic"], request["lines"], to_simplified)
-    choose = functools.partial(choose_character, rng=np.random.default_rng(), temperature=request["temperature"])
-    with lock:
-        poem = write_poems(model, vocab, 1, choose, form=request["form"], starts=starts, free=free,
-                           lines=len(starts) if request["acrostic"] else request["lines"])[0]
+    rng = np.random.default_rng()
+    choose = functools.partial(choose_character, rng=rng, temperature=request["temperature"])
+    form = dict(form=request["form"], starts=starts, lines=len(starts) if request["acrostic"] else request["lines"])
+    if request["theme"] is not None:  # as 09 --theme: drafts nudged by 09's theme_bonus, the best kept
+        if free or related is None:
+            fail("这个模型不能按主题写：主题只用于唐诗模型，且要有 related.npz（运行一次 python 09_poem_rnn.py --generate 1 "
+                 "--theme 春 即可写出）/ this model cannot write on a theme: themes need the Tang poems model and its "
+                 "related.npz (python 09_poem_rnn.py --generate 1 --theme 春 writes it once)")
+        theme = [vocab.index(ch) for ch in theme_characters([request["theme"]], vocab, to_simplified)]
+        with lock:
+            poem = write_on_theme(model, vocab, 1, choose, theme, related, theme_bonus, rng, **form)[0][0]
+    else:
+        with lock:
+            poem = write_poems(model, vocab, 1, choose, free=free, **form)[0]
     poem = to_simplified(poem) if request["script"] == "simplified" else poem  # the model writes as it read
     return {"poem": poem if free else show(poem)}
 

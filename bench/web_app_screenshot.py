@@ -64,12 +64,13 @@ def upload_photo(driver, path):
     return [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#top3 li")]
 
 
-def write_poem(driver, start):
-    """Ask for a poem that starts with `start`; the poem the page shows."""
+def write_poem(driver, start, theme=""):
+    """Ask for a poem that starts with `start` (on a `theme`, if given); the poem the page shows."""
     from selenium.webdriver.common.by import By
-    field = driver.find_element(By.NAME, "start")
-    field.clear()
-    field.send_keys(start)
+    for name, text in (("start", start), ("theme", theme)):
+        field = driver.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(text)
     driver.find_element(By.CSS_SELECTOR, "#poem-form button").click()
     wait_for(driver, "document.getElementById('poem-text').textContent")
     return driver.find_element(By.ID, "poem-text").text

@@ -3,6 +3,7 @@
 09 trains the model; this is what 09's --generate / --evaluate and the web app (10) share: the
 form's rules, loading a trained model. (The sampler, choose(scores, allowed), is 09's own.) It imports TensorFlow: import it after the flags.
 """
+import collections
 import json
 import re
 from pathlib import Path
@@ -15,8 +16,8 @@ from . import checkpoints
 from .errors import fail
 from .files import load_keras_model, save_keras_model
 from .poems import (BOS, EOS, PUNCTUATION, SPECIALS, UNK, bigram_baseline, encode, even_lines_rhyme,
-                    first_line_rhymes, inline_repeat, quatrain_lines, repeated_rhyme, rhyme_table,
-                    simplified_to_vocab, vocab_fingerprint)
+                    first_line_rhymes, inline_repeat, load_related, quatrain_lines, related_table, repeated_rhyme,
+                    rhyme_table, save_related, simplified_to_vocab, vocab_fingerprint)
 from .utils import display_width
 
 VOCAB_FILE, CONFIG_FILE = "vocab.json", "config.json"  # beside the checkpoints in a train dir
@@ -154,7 +155,7 @@ def load_exported_model(train_dir):
 
 # ---------------------------------------------------------------- writing poems
 def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=False, max_len=200, rhyme=True,
-                repeats=False):
+                repeats=False, bonus=None):
     """Write n poems side by side, one character at a time: the model scores every next character and
     choose(scores, allowed) picks one per poem among the `allowed` ones (a poems × vocabulary mask).
 
@@ -163,7 +164,8 @@ def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=Fals
     level-tone character of one rhyme group (中华新韵), chosen by the model among those, never the
     same character twice. repeats=False: no character twice in a line, except a doubling (雙雙).
     starts: the forced first character of each line (or None). free=True (a --corpus model):
-    anything but the special tokens, until the end marker or max_len characters."""
+    anything but the special tokens, until the end marker or max_len characters.
+    bonus: [n, lines, vocabulary] added to the model's scores before choosing (09's theme_bonus)."""
     index = {ch: i for i, ch in enumerate(vocab)}
     banned = np.zeros(len(vocab), dtype=bool)
     banned[[index[s] for s in SPECIALS]] = True
@@ -172,8 +174,9 @@ def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=Fals
             banned[index[mark]] = True  # inside a line: characters only
     tokens = np.full((n, 1), index[BOS], dtype=np.int32)
 
-    def pick(allowed):  # the model's scores for the character after `tokens`, and 09's choice
-        return choose(model(tokens, training=False)[:, -1, :].numpy(), allowed)
+    def pick(allowed, line=0):  # the model's scores for the character after `tokens`, and 09's choice
+        scores = model(tokens, training=False)[:, -1, :].numpy()
+        return choose(scores if bonus is None else scores + bonus[:, line], allowed)
 
     if free:  # a --corpus model: run until the end marker (or the cap), never forever
         if starts and starts[0] is not None:
@@ -220,7 +223,7 @@ def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=Fals
                         if want.any():
                             allowed[row] = want
                             break
-            chosen = pick(allowed)
+            chosen = pick(allowed, line)
             tokens = np.concatenate([tokens, chosen[:, None]], axis=1)
         if rhyme and line == min(rhyming_lines, default=-1):
             poem_rhyme = groups[tokens[:, -1]]
@@ -335,3 +338,65 @@ def export_for_apps(train_dir, export_dir, test_text):
         states = {name: answer[f"output_{i}"] for i, name in enumerate(states, 1)}
     difference = np.abs(answer["output_0"] - app_model(np.array([text], np.int32)).numpy()).max()
     return len(files["poem.tflite"]) / 1024, float(difference)
+
+# ---------------------------------------------------------------- 09 --theme
+def related_for(train_dir, vocab, corpus_poems=None):
+    """The related-characters table (poems.related_table) that training saved beside the model. A
+    model trained before --theme has none: built from corpus_poems() and saved (about 10 s), or None
+    when corpus_poems is not given (the web app)."""
+    related = load_related(train_dir, vocab)
+    if related is None and corpus_poems is not None:
+        print("第一次用主题：从训练诗里统计哪些字常在一起（约 10 秒）/ first theme: counting which characters "
+              "go together in the training poems (about 10 s)", flush=True)
+        related = related_table(corpus_poems(), vocab)
+        save_related(train_dir, *related, vocab)
+    return related
+
+
+def plan_theme(theme, related, lines, rng, company_size=24):
+    """(one keyword per line, the theme's company), as vocabulary numbers. The company: the
+    characters that go with the theme's characters in the training poems, ranked by their PMI
+    summed over the theme (one that goes with several comes first). The plan: the theme's own
+    characters, then company drawn at random (likelier the higher it ranks), in a random order."""
+    numbers, scores = related
+    together = collections.Counter()
+    for character in theme:
+        for other, pmi in zip(numbers[character], scores[character]):
+            if other >= 0 and other not in theme:
+                together[int(other)] += float(pmi)
+    company = [character for character, _ in together.most_common(company_size)]
+    plan = list(theme)[:lines]
+    if company and len(plan) < lines:
+        weight = np.array([together[c] for c in company])
+        plan += [company[i] for i in rng.choice(len(company), min(lines - len(plan), len(company)), replace=False,
+                                                 p=weight / weight.sum())]
+    plan += [plan[i % len(plan)] for i in range(lines - len(plan))]  # a theme with little company: again
+    return [plan[i] for i in rng.permutation(lines)], list(theme) + company
+
+
+def mean_log_likelihood(model, vocab, poems):
+    """Each poem's mean log-probability per character under the model, its punctuation (which the
+    form's rules put in place) left out: how fluent the model finds what was written."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    marks = [index[mark] for mark in MARKS if mark in index]
+    tokens = np.array([[index[BOS]] + [index.get(ch, index[UNK]) for ch in poem] for poem in poems], np.int32)
+    log_p = np.asarray(model(tokens[:, :-1], training=False))  # (poems of one form: one length)
+    chosen = np.take_along_axis(log_p, tokens[:, 1:, None].astype(np.int64), axis=2)[..., 0]
+    return np.array([row[~np.isin(ids, marks)].mean() for row, ids in zip(chosen, tokens[:, 1:])])
+
+
+def write_on_theme(model, vocab, n, choose, theme, related, bonus_of, rng, candidates=4, coverage_weight=0.5,
+                   **form):
+    """n poems on a theme (vocabulary numbers): for each, `candidates` drafts, each with its own plan
+    (plan_theme) turned into a bonus on the model's scores by bonus_of(plan, company, vocabulary
+    size) (09's theme_bonus); the draft kept has the best mean log-likelihood (fluency, about −4 to
+    −6 nats) plus coverage_weight × the share of its plan it used (coverage, 0 to 1).
+    Returns (the poems, each one's plan)."""
+    lines = len(form["starts"]) if form.get("starts") else form.get("lines", 4)
+    plans = [plan_theme(theme, related, lines, rng) for _ in range(n * candidates)]
+    bonus = np.stack([bonus_of(plan, company, len(vocab)) for plan, company in plans])
+    drafts = write_poems(model, vocab, n * candidates, choose, bonus=bonus, **form)
+    used = np.array([np.mean([vocab[k] in draft for k in set(plan)]) for draft, (plan, _) in zip(drafts, plans)])
+    best = (mean_log_likelihood(model, vocab, drafts) + coverage_weight * used).reshape(n, candidates).argmax(axis=1)
+    kept = [i * candidates + best[i] for i in range(n)]
+    return [drafts[i] for i in kept], [plans[i][0] for i in kept]

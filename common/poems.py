@@ -220,3 +220,109 @@ def simplified_to_vocab(vocab, to_simplified):
         if len(simple) == 1:
             mapping.setdefault(simple, ch)
     return mapping
+
+
+# ---------------------------------------------------------------- themes (09 --theme)
+RELATED_FILE = "related.npz"  # beside the checkpoints: which characters go together in the training poems
+MAX_THEME_CHARACTERS = 8
+
+
+def related_table(poems, vocab, per_character=40, min_poems=None, min_together=None):
+    """For each vocabulary character, up to `per_character` others that share a poem with it more
+    often than chance: by pointwise mutual information over poems (each poem counts a pair once),
+    PMI = log(P(both in a poem) / (P(one) · P(other))). Returns (numbers [V, k] int32, -1 where
+    there are fewer; PMI [V, k] float32). Characters in fewer than `min_poems` poems, and pairs
+    seen together fewer than `min_together` times, take no part: their counts are mostly chance
+    (defaults: 20 and 5 for the 46,000 Tang poems, less for fewer)."""
+    min_poems = min_poems or int(np.clip(len(poems) // 2000, 2, 20))
+    min_together = min_together or int(np.clip(len(poems) // 8000, 2, 5))
+    index = {ch: i for i, ch in enumerate(vocab)}
+    ignored = {index[ch] for ch in SPECIALS + list(PUNCTUATION) if ch in index}
+    per_poem = [np.unique([index[ch] for ch in poem if ch in index and index[ch] not in ignored]) for poem in poems]
+    in_poems = np.bincount(np.concatenate(per_poem + [np.zeros(0, np.int64)]).astype(np.int64), minlength=len(vocab))
+    kept = np.flatnonzero(in_poems >= min_poems)  # the characters with enough poems, renumbered 0..m-1
+    local = np.full(len(vocab), -1)
+    local[kept] = np.arange(len(kept))
+    m = len(kept)
+    together = np.zeros(m * m, np.int64)
+    for start in range(0, len(per_poem), 4096):  # every pair of characters in a poem, counted in chunks
+        pairs = []
+        for ids in per_poem[start:start + 4096]:
+            ids = local[ids][local[ids] >= 0]
+            pairs.append((ids[:, None] * m + ids[None, :]).ravel())
+        together += np.bincount(np.concatenate(pairs + [np.zeros(0, np.int64)]), minlength=m * m)
+    together = together.reshape(m, m).astype(np.float64)
+    np.fill_diagonal(together, 0)
+    counts = in_poems[kept].astype(np.float64)
+    with np.errstate(divide="ignore"):
+        pmi = np.log(together * len(poems) / np.outer(counts, counts))
+    pmi[together < min_together] = -np.inf
+    # Ranked by PMI × pairs seen (local mutual information): PMI alone prefers rare characters
+    # that happened to meet once or twice, which a poem can rarely use; this prefers the company
+    # a character keeps often and more than by chance (秋 → 砧 萸 … by PMI; 秋 → 霜 雁 … by this).
+    with np.errstate(invalid="ignore"):
+        rank = np.where(pmi > 0, pmi * together, -np.inf)
+    k = min(per_character, max(m - 1, 0))
+    numbers = np.full((len(vocab), per_character), -1, np.int32)
+    scores = np.zeros((len(vocab), per_character), np.float32)
+    if k:
+        best = np.argsort(-rank, axis=1)[:, :k]
+        best_pmi = np.where(np.isfinite(np.take_along_axis(rank, best, axis=1)), np.take_along_axis(pmi, best, axis=1), -np.inf)
+        found = np.isfinite(best_pmi)
+        numbers[kept, :k] = np.where(found, kept[best], -1)
+        scores[kept, :k] = np.where(found, best_pmi, 0)
+    return numbers, scores
+
+
+def save_related(train_dir, numbers, scores, vocab):
+    """RELATED_FILE, written whole or not at all (NumPy's own format, no pickle)."""
+    from .files import atomic_open
+    with atomic_open(Path(train_dir) / RELATED_FILE, "wb") as f:
+        np.savez(f, numbers=numbers, scores=scores, vocab_fingerprint=np.array(vocab_fingerprint(vocab)))
+
+
+def load_related(train_dir, vocab):
+    """(numbers, scores) from RELATED_FILE, or None if it is missing or belongs to another vocabulary."""
+    path = Path(train_dir) / RELATED_FILE
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["vocab_fingerprint"]) != vocab_fingerprint(vocab):
+                return None
+            return saved["numbers"], saved["scores"]
+    except (OSError, KeyError, ValueError):  # missing, cut short or not ours: built again
+        return None
+
+
+def theme_characters(words, vocab, to_simplified):
+    """--theme 秋夜 思乡 → the vocabulary characters of the theme, in order, each once (simplified
+    or traditional input). Refuses, with what to do: no theme, anything but Chinese characters,
+    more than MAX_THEME_CHARACTERS, or a character the model never saw (suggesting ones that sound alike)."""
+    text = "".join(words).replace(" ", "").replace(",", "").replace("，", "").replace("、", "")
+    if not text:
+        fail("--theme 不能为空：写一两个词，如 --theme 秋夜 思乡 / --theme needs a word or two, e.g. --theme 秋夜 思乡")
+    strange = sorted({ch for ch in text if _NOT_HANZI.match(ch)})
+    if strange:
+        fail(f"主题只能是汉字，不能有 {' '.join(strange)} / the theme must be Chinese characters, not "
+             f"{' '.join(strange)} (e.g. --theme 秋夜 思乡)")
+    wanted = list(dict.fromkeys(text))
+    if len(wanted) > MAX_THEME_CHARACTERS:
+        fail(f"主题最多 {MAX_THEME_CHARACTERS} 个字（现在 {len(wanted)} 个）：挑最要紧的一两个词 / at most "
+             f"{MAX_THEME_CHARACTERS} characters in a theme ({len(wanted)} given): keep the word or two that matter most")
+    to_vocab = simplified_to_vocab(vocab, to_simplified)
+    missing = [ch for ch in wanted if ch not in to_vocab]
+    if missing:
+        fail("模型没见过这个字 / the model never saw " + "; ".join(
+            f"{ch}" + (f"（读音相近的有 / sounds like: {' '.join(near)}）" if (near := sounds_like(ch, vocab, to_simplified)) else "")
+            for ch in missing) + "：换一个字 / choose another character")
+    return [to_vocab[ch] for ch in wanted]
+
+
+def sounds_like(character, vocab, to_simplified, most=3):
+    """The commonest vocabulary characters read like `character` (same pinyin, any tone), simplified."""
+    from pypinyin import Style, lazy_pinyin
+    sound = lazy_pinyin(character, style=Style.NORMAL, errors=lambda _: [""])[0]
+    if not sound:
+        return []
+    alike = [to_simplified(ch) for ch in vocab if ch not in SPECIALS and len(ch) == 1
+             and lazy_pinyin(ch, style=Style.NORMAL, errors=lambda _: [""])[0] == sound]
+    return list(dict.fromkeys(alike))[:most]

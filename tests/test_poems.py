@@ -196,6 +196,9 @@ def test_plain_text_corpus_free_generation_terminates(tmp_path):
                         "--temperature", 1.5, timeout=120, env=C_LOCALE)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("\n[") == 2
+    themed = run_script("09_poem_rnn.py", "--corpus", corpus, "--train-dir", train_dir, "--theme", "月", env=C_LOCALE)
+    assert themed.returncode == 2 and "--theme works with the Tang poems model only" in themed.stderr
+    assert "Traceback" not in themed.stderr
 
 
 def test_corpus_not_utf8_is_a_clear_error(tmp_path):
@@ -235,6 +238,59 @@ def test_simplified_by_default_traditional_on_request_and_rhyme(trained):
         assert even_lines_rhyme(lines), lines  # by construction
         assert not repeated_rhyme(lines), lines
         assert not any(inline_repeat(line) for line in lines), lines
+
+
+def printed_poems(output):
+    """The poems 09 --generate printed (two lines a row), each as one string."""
+    return ["".join(rows) for rows in re.findall(r"\[\d+\]\n(.+)\n(.+)\n", output)]
+
+
+def test_theme_steers_the_poems_and_keeps_form_and_rhyme(trained):
+    from common.poems import even_lines_rhyme, inline_repeat, quatrain_lines, repeated_rhyme
+    data, train_dir, _ = trained
+    assert (train_dir / "related.npz").is_file()  # training counted which characters go together
+    generate = ("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--generate", 8, "--seed", 3,
+                "--script", "traditional")
+    plain = run_script(*generate, env=C_LOCALE)
+    themed = run_script(*generate, "--theme", "柳", "舟", env=C_LOCALE)  # two words, as a reader types them
+    assert plain.returncode == 0 and themed.returncode == 0, themed.stderr[-3000:]
+    plain_poems, themed_poems = printed_poems(plain.stdout), printed_poems(themed.stdout)
+    assert len(plain_poems) == len(themed_poems) == 8
+    def uses(poem):  # (each of 柳 and 舟 is in one of the tiny corpus's 12 lines)
+        return poem.count("柳") + poem.count("舟")
+    assert all(uses(poem) for poem in themed_poems), themed_poems
+    assert sum(map(uses, themed_poems)) >= 1.5 * sum(map(uses, plain_poems)), (themed_poems, plain_poems)
+    for poem in themed_poems:
+        lines = quatrain_lines(poem)
+        assert [len(line) for line in lines] == [5, 5, 5, 5], lines
+        assert even_lines_rhyme(lines) and not repeated_rhyme(lines), lines
+        assert not any(inline_repeat(line) for line in lines), lines
+    acrostic = run_script(*generate, "--theme", "月", "--acrostic", "春花明", env=C_LOCALE)  # together
+    assert acrostic.returncode == 0, acrostic.stderr[-3000:]
+    firsts = [line[0] for line in re.findall(r"([\u3400-\u9fff]{5})[，。]", acrostic.stdout)]
+    assert firsts == list("春花明") * 8, acrostic.stdout
+
+
+def test_a_model_from_before_themes_counts_its_table_once(trained, tmp_path):
+    data, train_dir, _ = trained
+    copy = copy_of(train_dir, tmp_path / "model")
+    (copy / "related.npz").unlink()
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--theme", "明月", env=C_LOCALE)
+    assert result.returncode == 0 and "first theme: counting" in result.stdout, result.stderr[-3000:]
+    assert (copy / "related.npz").is_file() and result.stdout.count("\n[") == 1
+
+
+@pytest.mark.parametrize("theme, says", [
+    ("", "--theme needs a word or two"),
+    ("moon", "must be Chinese characters, not m n o"),
+    ("春夏秋冬東南西北中", "at most 8 characters"),
+    ("留", "the model never saw 留（读音相近的有 / sounds like:"),  # 流 and 柳 are in the tiny corpus
+])
+def test_bad_themes_are_refused_clearly(trained, theme, says):
+    data, train_dir, _ = trained
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", train_dir, "--theme", theme, env=C_LOCALE)
+    assert result.returncode == 2 and says in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and re.search("[\u4e00-\u9fff]{2}", result.stderr.replace("错误", ""))
 
 
 @pytest.mark.slow
@@ -383,3 +439,18 @@ def test_09_exports_a_saved_model_and_a_litert_step_model(poem_model, tmp_path):
                                                        cwd=tmp_path).splitlines()[-1])
     assert length >= 3 and served <= 1e-4 and lite <= 1e-4, (served, lite)
     assert not [p for p in export.rglob(".*")]  # no temporary folder or file left
+
+
+@pytest.mark.slow
+def test_theme_bench_on_the_tiny_model(trained):
+    """bench/poem_theme.py: a line per way (untargeted, nudged, theme) and the example poems."""
+    _, train_dir, _ = trained
+    result = run_script("bench/poem_theme.py", "--train-dir", train_dir, "--themes", "柳舟", "明月", "--poems", 2,
+                        "--seeds", 0, 1, env=C_LOCALE)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()
+             if line.split() and line.split()[0] in ("untargeted", "nudged", "theme")}
+    assert set(table) == {"untargeted", "nudged", "theme"}, result.stdout
+    assert float(table["theme"][0].rstrip("%")) >= float(table["untargeted"][0].rstrip("%"))
+    assert table["theme"][3] == "100.0%", result.stdout  # rhyme and form: by construction
+    assert "柳舟 | " in result.stdout

@@ -176,6 +176,11 @@ def test_poem_in_the_form_asked_for(app):
     assert code == 200 and [line[0] for line in re.split("[，。\n]+", answer["poem"]) if line] == list("山水花月")
     code, answer = call(app.url + "api/poem", json.dumps({"start": "風"}, ensure_ascii=False).encode())
     assert code == 200 and answer["poem"].startswith("风"), answer  # simplified by default, either accepted
+    themed = [call(app.url + "api/poem", json.dumps({"theme": "秋夜", "acrostic": "春花明"}, ensure_ascii=False).encode())
+              for _ in range(4)]
+    assert all(code == 200 and [line[0] for line in re.split("[，。\n]+", answer["poem"]) if line] == list("春花明")
+               for code, answer in themed), themed
+    assert sum("秋" in answer["poem"] or "夜" in answer["poem"] for _, answer in themed) >= 3, themed
 
 
 def test_membership_from_the_saved_feature_list(app, membership_run):
@@ -221,6 +226,10 @@ def test_bad_input_is_a_bilingual_400_and_the_server_goes_on(app, tmp_path):
         "poem too hot": ("api/poem", b'{"temperature": 9}', 400, "between 0.1 and 2"),
         "poem two starts": ("api/poem", '{"start": "春天"}'.encode(), 400, "1 to 1 Chinese"),
         "unknown character": ("api/poem", '{"start": "龍"}'.encode(), 400, "not in the model's vocabulary"),
+        "theme unseen": ("api/poem", '{"theme": "留"}'.encode(), 400, "the model never saw 留"),
+        "theme in English": ("api/poem", b'{"theme": "moon"}', 400, "must be Chinese characters"),
+        "theme empty": ("api/poem", b'{"theme": ""}', 400, "needs a word or two"),
+        "theme a number": ("api/poem", b'{"theme": 7}', 400, "a word or two"),
     }
     for name, (path, body, expected, words) in cases.items():
         code, answer = call(app.url + path, body)
@@ -355,7 +364,8 @@ def test_real_browser_draws_a_digit_and_reads_the_answer(app, tmp_path):
         (tmp_path / "photo.jpg").write_bytes(picture("photo", size=(320, 240), form="JPEG"))
         top3 = browser.upload_photo(driver, tmp_path / "photo.jpg")
         assert all(re.match(r"[\u4e00-\u9fff]+ / [a-z]+：[\d.]+%", line) for line in top3), top3
-        assert browser.write_poem(driver, "春").startswith("春")
+        poem = browser.write_poem(driver, "春", theme="秋 夜")
+        assert poem.startswith("春") and ("秋" in poem or "夜" in poem), poem
         lines = browser.predict_membership(driver, checked=["gift_vip"])  # only members can claim it
         assert re.fullmatch(r"非会员：[\d.]+%", lines[0]) and re.fullmatch(r"会员：[\d.]+%", lines[1]), lines
         assert re.fullmatch(r"→ (非会员|会员) · [\d.]+ ms", lines[2]), lines

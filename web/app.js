@@ -114,7 +114,7 @@ $("poem-form").addEventListener("submit", async (event) => {
   const form = new FormData(event.target);
   const request = {form: Number(form.get("form")), lines: Number(form.get("lines")),
                    temperature: Number(form.get("temperature")), script: form.get("script")};
-  for (const name of ["start", "acrostic"]) {
+  for (const name of ["start", "acrostic", "theme"]) {
     if (form.get(name).trim()) request[name] = form.get(name).trim();
   }
   $("poem-answer").textContent = "…";
