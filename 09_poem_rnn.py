@@ -37,8 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from common import fail
-from common.poems import (build_vocab, form_list, pack, read_text_corpus, regular_tang_poems, related_table,
-                          save_related, split_poems, theme_characters, to_simplified_converter, vocab_fingerprint)
+from common.poems import (build_vocab, form_list, load_related, pack, read_text_corpus, regular_tang_poems,
+                          related_table, save_related, split_poems, theme_characters, to_simplified_converter,
+                          vocab_fingerprint)
 
 # The recipe: every knob of the default run, with why. The flags below default to these values.
 HYP = dict(
@@ -357,7 +358,8 @@ if training:
             run.save(f"step {run.step}")
     interrupted = run.finish()
     export_model(model, train_dir)  # one .keras file that other programs (the web app, 10) load
-    save_related(train_dir, *related_table(train_poems, vocab), vocab)  # for --theme: which characters go together
+    if config["corpus"] == "tang" and load_related(train_dir, vocab) is None:  # for --theme, once per vocabulary
+        save_related(train_dir, *related_table(train_poems, vocab), vocab)  # which characters go together
     if interrupted:  # Ctrl-C or SIGTERM: saved; run again to resume
         raise SystemExit(run.exit_code)
 
@@ -395,7 +397,7 @@ if args.generate:
         if free:
             fail("--theme 只用于唐诗模型（这个模型学的是 --corpus 的文字）/ --theme works with the Tang poems model "
                  "only (this one learned a --corpus text)")
-        theme = [vocab.index(ch) for ch in theme_characters(args.theme, vocab, to_simplified)]
+        theme = theme_characters(args.theme, vocab, to_simplified)
         forms = form_list(config.get("forms", "5,7"))  # the poems it trained on, for a model from before --theme
         related = related_for(train_dir, vocab, lambda: load_corpus(None, args.data_dir, forms, None)[0])
         poems, _ = write_on_theme(model, vocab, args.generate, drawing, theme, related, theme_bonus, rng, **form)

@@ -283,7 +283,7 @@ def write_poem(writer, lock, request):
             fail("这个模型不能按主题写：主题只用于唐诗模型，且要有 related.npz（运行一次 python 09_poem_rnn.py --generate 1 "
                  "--theme 春 即可写出）/ this model cannot write on a theme: themes need the Tang poems model and its "
                  "related.npz (python 09_poem_rnn.py --generate 1 --theme 春 writes it once)")
-        theme = [vocab.index(ch) for ch in theme_characters([request["theme"]], vocab, to_simplified)]
+        theme = theme_characters([request["theme"]], vocab, to_simplified)
         with lock:
             poem = write_on_theme(model, vocab, 1, choose, theme, related, theme_bonus, rng, **form)[0][0]
     else:

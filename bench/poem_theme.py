@@ -77,7 +77,7 @@ def main():
     seconds, poems_of, examples = dict.fromkeys(ways, 0.0), {way: [] for way in ways}, []
 
     for number, words in enumerate(args.themes):
-        theme = [vocab.index(ch) for ch in theme_characters(words.split(), vocab, to_simplified)]
+        theme = theme_characters(words.split(), vocab, to_simplified)
         for seed in args.seeds:
             written = {}
             for way in ways:

@@ -41,7 +41,6 @@ def clear(train_dir, also=()):
         _remove(path)
 
 
-
 def restore_every_weight(checkpoint, path, how_to_fix, partial=False):
     """checkpoint.restore(path), with every object it tracks found in the file (a silent partial
     restore would train or evaluate noise), or one clear message ending in `how_to_fix`.

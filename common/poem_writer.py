@@ -339,6 +339,7 @@ def export_for_apps(train_dir, export_dir, test_text):
     difference = np.abs(answer["output_0"] - app_model(np.array([text], np.int32)).numpy()).max()
     return len(files["poem.tflite"]) / 1024, float(difference)
 
+
 # ---------------------------------------------------------------- 09 --theme
 def related_for(train_dir, vocab, corpus_poems=None):
     """The related-characters table (poems.related_table) that training saved beside the model. A

@@ -294,7 +294,7 @@ def load_related(train_dir, vocab):
 
 
 def theme_characters(words, vocab, to_simplified):
-    """--theme 秋夜 思乡 → the vocabulary characters of the theme, in order, each once (simplified
+    """--theme 秋夜 思乡 → the theme's characters as vocabulary numbers, in order, each once (simplified
     or traditional input). Refuses, with what to do: no theme, anything but Chinese characters,
     more than MAX_THEME_CHARACTERS, or a character the model never saw (suggesting ones that sound alike)."""
     text = "".join(words).replace(" ", "").replace(",", "").replace("，", "").replace("、", "")
@@ -314,7 +314,7 @@ def theme_characters(words, vocab, to_simplified):
         fail("模型没见过这个字 / the model never saw " + "; ".join(
             f"{ch}" + (f"（读音相近的有 / sounds like: {' '.join(near)}）" if (near := sounds_like(ch, vocab, to_simplified)) else "")
             for ch in missing) + "：换一个字 / choose another character")
-    return [to_vocab[ch] for ch in wanted]
+    return [vocab.index(to_vocab[ch]) for ch in wanted]
 
 
 def sounds_like(character, vocab, to_simplified, most=3):
