@@ -9,6 +9,7 @@ import functools
 import hashlib
 import math
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -289,7 +290,7 @@ def load_related(train_dir, vocab):
             if str(saved["vocab_fingerprint"]) != vocab_fingerprint(vocab):
                 return None
             return saved["numbers"], saved["scores"]
-    except (OSError, KeyError, ValueError):  # missing, cut short or not ours: built again
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # missing, cut short or not ours: built again
         return None
 
 

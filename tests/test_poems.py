@@ -280,6 +280,15 @@ def test_a_model_from_before_themes_counts_its_table_once(trained, tmp_path):
     assert (copy / "related.npz").is_file() and result.stdout.count("\n[") == 1
 
 
+def test_a_damaged_theme_table_is_counted_again(trained, tmp_path):
+    data, train_dir, _ = trained
+    copy = copy_of(train_dir, tmp_path / "model")
+    (copy / "related.npz").write_bytes((train_dir / "related.npz").read_bytes()[:300])  # cut short
+    result = run_script("09_poem_rnn.py", "--data-dir", data, "--train-dir", copy, "--theme", "明月", env=C_LOCALE)
+    assert result.returncode == 0 and "first theme: counting" in result.stdout, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and result.stdout.count("\n[") == 1
+
+
 @pytest.mark.parametrize("theme, says", [
     ("", "--theme needs a word or two"),
     ("moon", "must be Chinese characters, not m n o"),
