@@ -8,7 +8,8 @@ For each theme of a fixed list, the same number of poems three ways, from 09's t
 and prints, per way: the share of poems holding a theme character, the share holding a theme
 character or a keyword planned for it (for the untargeted poems: a plan drawn the same way), the
 model's loss on the poems it wrote (nats per character, punctuation left out: what the theme costs
-in fluency), the share that pass the rhyme and form checks of --evaluate, and seconds per poem.
+in fluency), the share that pass the rhyme and form checks of --evaluate, the share with a doubled
+character (秋秋: allowed, but a nudge must not breed it), and seconds per poem.
 
 Run (a benchmark, not a test; about 3 minutes on a 2-core CPU with the defaults):
   python 09_poem_rnn.py                        # first: the default model in outputs/poem_rnn
@@ -33,6 +34,11 @@ def passes(poem, form):
     lines = quatrain_lines(poem)
     return (len(lines) == 4 and all(len(line) == form for line in lines) and even_lines_rhyme(lines)
             and not repeated_rhyme(lines) and not any(inline_repeat(line) for line in lines))
+
+
+def doubled(poem):
+    """Does a character follow itself (秋秋)?"""
+    return any(a == b for a, b in zip(poem, poem[1:]))
 
 
 def main():
@@ -73,7 +79,7 @@ def main():
     to_simplified = to_simplified_converter()
     write_poems(model, vocab, 2, functools.partial(choose_character, rng=np.random.default_rng()))  # warm-up
     ways = ("untargeted", "nudged", "theme")
-    rows = {way: [] for way in ways}  # per poem: (theme character?, theme or plan?, passes?)
+    rows = {way: [] for way in ways}  # per poem: (theme character?, theme or plan?, passes?, doubled?)
     seconds, poems_of, examples = dict.fromkeys(ways, 0.0), {way: [] for way in ways}, []
 
     for number, words in enumerate(args.themes):
@@ -97,7 +103,7 @@ def main():
                 for poem, plan in zip(poems, plans):
                     has_theme = any(vocab[k] in poem for k in theme)
                     rows[way].append((has_theme, has_theme or any(vocab[k] in poem for k in plan),
-                                      passes(poem, args.form)))
+                                      passes(poem, args.form), doubled(poem)))
                 poems_of[way] += poems
                 written[way] = poems
             if seed == args.seeds[0] and number < args.show:
@@ -107,12 +113,14 @@ def main():
     print(f"\n{len(args.themes)} themes × {len(args.seeds)} seeds × {args.poems} poems = {total} poems per way, "
           f"{args.form}-character quatrains, {args.train_dir}, theme_bonus {changed or 'as in 09'}, "
           f"{args.candidates} drafts per --theme poem")
-    print(f"{'way':<11} {'theme char':>10} {'theme/plan':>10} {'loss/char':>9} {'rhyme+form':>10} {'s/poem':>7}")
+    print(f"{'way':<11} {'theme char':>10} {'theme/plan':>10} {'loss/char':>9} {'rhyme+form':>10} {'doubled':>8} "
+          f"{'s/poem':>7}")
     for way in ways:
         share = np.mean(rows[way], axis=0)
         loss = -np.mean(np.concatenate([mean_log_likelihood(model, vocab, poems_of[way][i:i + 64])
                                         for i in range(0, len(poems_of[way]), 64)]))
-        print(f"{way:<11} {share[0]:>10.1%} {share[1]:>10.1%} {loss:>9.3f} {share[2]:>10.1%} {seconds[way] / total:>7.3f}")
+        print(f"{way:<11} {share[0]:>10.1%} {share[1]:>10.1%} {loss:>9.3f} {share[2]:>10.1%} {share[3]:>8.1%} "
+              f"{seconds[way] / total:>7.3f}")
     print("\nexamples (first seed): theme | --theme poem | untargeted poem")
     for words, themed, plain in examples:
         print(f"{words} | {themed} | {plain}")

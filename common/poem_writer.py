@@ -165,7 +165,8 @@ def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=Fals
     same character twice. repeats=False: no character twice in a line, except a doubling (雙雙).
     starts: the forced first character of each line (or None). free=True (a --corpus model):
     anything but the special tokens, until the end marker or max_len characters.
-    bonus: [n, lines, vocabulary] added to the model's scores before choosing (09's theme_bonus)."""
+    bonus: [n, lines, vocabulary] added to the model's scores before choosing (09's theme_bonus), except
+    to a character its line already has (a nudged 秋 would come back as 秋秋)."""
     index = {ch: i for i, ch in enumerate(vocab)}
     banned = np.zeros(len(vocab), dtype=bool)
     banned[[index[s] for s in SPECIALS]] = True
@@ -174,9 +175,14 @@ def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=Fals
             banned[index[mark]] = True  # inside a line: characters only
     tokens = np.full((n, 1), index[BOS], dtype=np.int32)
 
-    def pick(allowed, line=0):  # the model's scores for the character after `tokens`, and 09's choice
+    def pick(allowed, line=0, in_line=None):  # the model's scores for the character after `tokens`, and 09's choice
         scores = model(tokens, training=False)[:, -1, :].numpy()
-        return choose(scores if bonus is None else scores + bonus[:, line], allowed)
+        if bonus is None:
+            return choose(scores, allowed)
+        nudge = bonus[:, line].copy()
+        if in_line is not None:  # no nudge for a character the line already has: 秋 once, not 秋秋
+            np.put_along_axis(nudge, in_line, 0.0, axis=1)
+        return choose(scores + nudge, allowed)
 
     if free:  # a --corpus model: run until the end marker (or the cap), never forever
         if starts and starts[0] is not None:
@@ -223,7 +229,7 @@ def write_poems(model, vocab, n, choose, form=5, lines=4, starts=None, free=Fals
                         if want.any():
                             allowed[row] = want
                             break
-            chosen = pick(allowed, line)
+            chosen = pick(allowed, line, tokens[:, line_start:])
             tokens = np.concatenate([tokens, chosen[:, None]], axis=1)
         if rhyme and line == min(rhyming_lines, default=-1):
             poem_rhyme = groups[tokens[:, -1]]

@@ -331,6 +331,24 @@ def test_rhyme_and_repeat_rules():
     assert not repeated_rhyme(quatrain_lines("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"))
 
 
+
+def test_a_nudge_is_not_repeated_as_a_doubling():
+    """The theme's bonus goes to a character once per line: with it still on after the character was
+    written, the doubling rule (雙雙 allowed once) let a nudged 秋 come back as 秋秋."""
+    import numpy as np
+    from common.poem_writer import write_poems
+    from common.poems import SPECIALS
+    vocab = SPECIALS + list("，。山水秋月花")
+    import tensorflow as tf
+    flat = lambda tokens, training=False: tf.zeros((len(tokens), tokens.shape[1], len(vocab)))  # a stand-in model
+    first_best = lambda scores, allowed: np.argmax(np.where(allowed, scores, -np.inf), axis=1)  # ties: the first
+    bonus = np.zeros((1, 4, len(vocab)), np.float32)
+    bonus[:, :, vocab.index("秋")] = 5.0  # every line nudged toward 秋
+    poem = write_poems(flat, vocab, 1, first_best, rhyme=False, bonus=bonus)[0]
+    assert poem == "秋山山水水，秋山山水水。" * 2, poem  # 秋 once per line (before the fix: 秋秋山山水)
+    plain = write_poems(flat, vocab, 1, first_best, rhyme=False)[0]
+    assert plain == "山山水水秋，山山水水秋。" * 2, plain  # the doubling rule itself is unchanged
+
 @pytest.mark.slow
 def test_sigterm_is_a_stop_button_the_next_run_resumes(tmp_path, spawn):
     """An IDE's stop button or `docker stop` sends SIGTERM: save a checkpoint, say so, exit 143."""
