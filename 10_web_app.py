@@ -90,7 +90,7 @@ choose_character, theme_bonus = from_script("09_poem_rnn.py", "choose_character"
 # Each part, the command that trains its model, and how long that takes on a 2-core CPU.
 PARTS = {"digit": ("04 数字 / digit model", "python 04_mnist_cnn.py", "约 1–2 分钟", "1-2 min"),
          "photo": (f"07 图片 / photo model（TTA {args.tta}）", "python 07_cifar10_train.py", "约 8–15 分钟（支持 bf16 的 2 核 CPU）", "8-15 min on 2 cores with bf16"),
-         "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 23 分钟", "about 23 min"),
+         "poem": ("09 写诗 / poem model", "python 09_poem_rnn.py", "约 14 分钟", "about 14 min"),
          "membership": ("05 会员预测 / membership model", "python 05_membership.py", "约 10 秒", "about 10 s")}
 
 

@@ -100,7 +100,7 @@ LESSONS = {
     ],
     "09_poem_rnn.py": [
         "HYP = dict(",
-        Own("args, hyp = SimpleNamespace(jit='off'), dict(HYP, lr=1e-2)\ntotal_steps, vocab_size = 30, 60\n"
+        Own("args, hyp = SimpleNamespace(jit='off'), dict(HYP, lr=1e-2)\nsteps_per_epoch, total_steps, vocab_size = 10, 30, 60\n"
             "# Characters drawn from a Zipf-like law, as in poems: the commonest 20 form the head, the rest are rare.\n"
             "p = 1 / np.arange(1, vocab_size + 1)\n"
             "text = np.random.default_rng(0).choice(vocab_size, size=(16, 13), p=p / p.sum()).astype('int32')\n"
