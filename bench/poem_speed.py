@@ -1,7 +1,8 @@
 """Benchmark: 09_poem_rnn.py's default against the previous default (until 2026-12-02), side by side.
 
 The previous default is the same network with one plain softmax over all 8,310 characters, in
-float32, for 8 epochs at lr 3e-3: `--head 100000 --precision float32 --epochs 8 --lr 3e-3` rebuilds it exactly. Each run
+float32, for 8 epochs at lr 3e-3: `--head 100000 --precision float32 --epochs 8 --lr 3e-3` rebuilds it, but for
+the warm-up (a quarter epoch since 2026-12-06, 42 steps; it was 67). Each run
 is a fresh process in its own temporary train dir, alternating (new seed s, old seed s, ...).
 
   --minutes M (default): train each for M minutes; print 09's own characters per second over its
