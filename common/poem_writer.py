@@ -386,7 +386,7 @@ def mean_log_likelihood(model, vocab, poems):
     form's rules put in place) left out: how fluent the model finds what was written."""
     index = {ch: i for i, ch in enumerate(vocab)}
     marks = [index[mark] for mark in MARKS if mark in index]
-    tokens = np.array([[index[BOS]] + [index.get(ch, index[UNK]) for ch in poem] for poem in poems], np.int32)
+    tokens = np.array([encode(poem, index)[:-1] for poem in poems], np.int32)  # (no end marker: not scored)
     log_p = np.asarray(model(tokens[:, :-1], training=False))  # (poems of one form: one length)
     chosen = np.take_along_axis(log_p, tokens[:, 1:, None].astype(np.int64), axis=2)[..., 0]
     return np.array([row[~np.isin(ids, marks)].mean() for row, ids in zip(chosen, tokens[:, 1:])])
